@@ -1,0 +1,68 @@
+//! The one typed configuration struct. The binary fills it from `kefu.toml`, then `KEFU_*`
+//! environment variables, then command-line flags (later wins); every field has a default
+//! that works offline. Documented field by field in docs/configuration.md.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Server configuration.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub bind: SocketAddr,
+    /// Folder for the SQLite database and other local state.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`. Empty: SQLite at `<data_dir>/kefu.db`.
+    pub database_url: String,
+    /// Mark session cookies `Secure` (turn on behind HTTPS).
+    pub cookie_secure: bool,
+    /// Agent session lifetime in hours.
+    pub session_ttl_hours: u32,
+    /// Trust the left-most `X-Forwarded-For` address (only behind a proxy you run).
+    pub trust_forwarded_for: bool,
+    /// Longest message, in characters.
+    pub max_message_chars: usize,
+    /// Messages one visitor may send per minute (sustained rate).
+    pub visitor_messages_per_minute: u32,
+    /// Messages one visitor may send in a burst.
+    pub visitor_message_burst: u32,
+    /// Frames buffered per WebSocket connection before a slow client is disconnected.
+    pub ws_send_queue: usize,
+    /// Seconds between WebSocket heartbeats; a peer silent for three is dropped.
+    pub heartbeat_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            database_url: String::new(),
+            cookie_secure: false,
+            session_ttl_hours: 24 * 14,
+            trust_forwarded_for: false,
+            max_message_chars: crate::validate::MAX_MESSAGE_CHARS,
+            visitor_messages_per_minute: 30,
+            visitor_message_burst: 10,
+            ws_send_queue: 256,
+            heartbeat_secs: 20,
+        }
+    }
+}
+
+impl Config {
+    /// The database URL in force: the configured one, or SQLite under the data folder.
+    pub fn effective_database_url(&self) -> String {
+        if self.database_url.trim().is_empty() {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("kefu.db").display()
+            )
+        } else {
+            self.database_url.clone()
+        }
+    }
+}

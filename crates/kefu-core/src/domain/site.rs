@@ -1,0 +1,107 @@
+//! Sites: one business website, with the origins allowed to embed its widget and the
+//! settings its widget and routing follow.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{SiteId, Timestamp};
+
+/// A site as stored and shown to its agents.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Site {
+    pub id: SiteId,
+    pub name: String,
+    /// Origins (`https://shop.example`) allowed to embed the widget. Empty: any origin.
+    pub allowed_origins: Vec<String>,
+    pub settings: SiteSettings,
+    pub created_at: crate::Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Site {
+    /// Whether a browser `Origin` header value may use this site's widget.
+    pub fn allows_origin(&self, origin: Option<&str>) -> bool {
+        if self.allowed_origins.is_empty() {
+            return true;
+        }
+        let Some(origin) = origin else { return false };
+        let origin = origin.trim_end_matches('/');
+        self.allowed_origins
+            .iter()
+            .any(|allowed| allowed.trim_end_matches('/').eq_ignore_ascii_case(origin))
+    }
+}
+
+/// Per-site behaviour. Every field has a default that works out of the box, and unknown
+/// fields are refused so a typo in an admin's PATCH is an error, not a silent no-op.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SiteSettings {
+    /// Conversations start with the assistant (`bot` state) instead of waiting for a human.
+    /// Off until an answer engine is configured for the site.
+    pub bot_enabled: bool,
+    /// Assign a conversation that needs a human to the least busy online agent.
+    pub auto_assign: bool,
+    /// Most open conversations auto-assignment gives one agent; 0 means no limit.
+    pub max_open_per_agent: u32,
+    /// First message the widget shows.
+    pub welcome_message: String,
+    /// Shown when a human is needed and nobody is online; the visitor may leave an e-mail.
+    pub offline_message: String,
+    /// Widget accent colour (CSS colour).
+    pub widget_color: String,
+    /// Widget title.
+    pub widget_title: String,
+}
+
+impl Default for SiteSettings {
+    fn default() -> Self {
+        Self {
+            bot_enabled: false,
+            auto_assign: true,
+            max_open_per_agent: 0,
+            welcome_message: "Hi! How can we help you today?".to_owned(),
+            offline_message:
+                "No agent is online right now. Leave your e-mail and we will get back to you."
+                    .to_owned(),
+            widget_color: "#2563eb".to_owned(),
+            widget_title: "Chat with us".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(origins: &[&str]) -> Site {
+        Site {
+            id: SiteId::new(),
+            name: "s".into(),
+            allowed_origins: origins.iter().map(|s| s.to_string()).collect(),
+            settings: SiteSettings::default(),
+            created_at: Timestamp::now(),
+            updated_at: Timestamp::now(),
+        }
+    }
+
+    #[test]
+    fn empty_origin_list_allows_all() {
+        assert!(site(&[]).allows_origin(None));
+        assert!(site(&[]).allows_origin(Some("https://x.example")));
+    }
+
+    #[test]
+    fn origin_list_is_matched_exactly_ignoring_case_and_trailing_slash() {
+        let s = site(&["https://shop.example/"]);
+        assert!(s.allows_origin(Some("https://SHOP.example")));
+        assert!(!s.allows_origin(Some("https://evil.example")));
+        assert!(!s.allows_origin(Some("http://shop.example")));
+        assert!(!s.allows_origin(None));
+    }
+
+    #[test]
+    fn settings_refuse_unknown_fields() {
+        let err = serde_json::from_str::<SiteSettings>(r#"{"auto_asign":true}"#);
+        assert!(err.is_err());
+    }
+}

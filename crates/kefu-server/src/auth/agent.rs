@@ -1,0 +1,121 @@
+//! The agent extractor: a console session cookie (writes need the CSRF header) or a bearer
+//! API token. Role and site-membership checks hang off it so every route asks the same way.
+
+use axum::extract::FromRequestParts;
+use axum::http::Method;
+use axum::http::request::Parts;
+use kefu_core::SiteId;
+use kefu_core::domain::{Agent, Role};
+use kefu_store::StoreError;
+
+use super::{
+    API_TOKEN_PREFIX, CSRF_HEADER, SESSION_COOKIE, bearer_token, constant_time_eq, cookie,
+    hash_secret,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// How the agent proved who they are.
+#[derive(Clone, Debug)]
+pub enum AuthMethod {
+    /// Console session; the hash identifies it for sign-out.
+    Session {
+        token_hash: String,
+        csrf_token: String,
+    },
+    /// Bearer API token.
+    ApiToken,
+}
+
+/// An authenticated agent.
+#[derive(Clone, Debug)]
+pub struct AgentAuth {
+    pub agent: Agent,
+    pub method: AuthMethod,
+}
+
+impl AgentAuth {
+    /// Refuses agents below `role`.
+    pub fn require_role(&self, role: Role) -> ApiResult<()> {
+        if self.agent.role.at_least(role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!("this needs the {role} role")))
+        }
+    }
+
+    /// Refuses agents who are not members of `site`. Unknown sites answer 404 either way, so
+    /// non-members cannot probe which site ids exist.
+    pub async fn require_site(&self, state: &AppState, site: SiteId) -> ApiResult<()> {
+        if state.store.is_site_member(site, self.agent.id).await? {
+            Ok(())
+        } else {
+            Err(ApiError::not_found("site"))
+        }
+    }
+
+    /// Resolves an agent from request headers (also used by the WebSocket upgrade).
+    pub async fn from_headers(
+        state: &AppState,
+        method: &Method,
+        headers: &axum::http::HeaderMap,
+    ) -> ApiResult<Self> {
+        if let Some(token) = bearer_token(headers) {
+            if !token.starts_with(API_TOKEN_PREFIX) {
+                return Err(ApiError::unauthenticated());
+            }
+            return Self::from_api_token(state, token).await;
+        }
+        let Some(session) = cookie(headers, SESSION_COOKIE) else {
+            return Err(ApiError::unauthenticated());
+        };
+        let token_hash = hash_secret(session);
+        let found = match state.store.get_session(&token_hash).await {
+            Ok(found) => found,
+            Err(StoreError::NotFound(_)) => return Err(ApiError::unauthenticated()),
+            Err(other) => return Err(other.into()),
+        };
+        // Cookies ride along on cross-site requests; a write must also prove it came from a
+        // page that could read the CSRF token (ours).
+        if !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            let sent = headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if !constant_time_eq(sent, &found.csrf_token) {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::FORBIDDEN,
+                    "csrf_failed",
+                    "missing or wrong X-CSRF-Token header",
+                ));
+            }
+        }
+        Ok(Self {
+            agent: found.agent,
+            method: AuthMethod::Session {
+                token_hash,
+                csrf_token: found.csrf_token,
+            },
+        })
+    }
+
+    /// Resolves an agent from an API token.
+    pub async fn from_api_token(state: &AppState, token: &str) -> ApiResult<Self> {
+        match state.store.agent_for_api_token(&hash_secret(token)).await {
+            Ok(agent) => Ok(Self {
+                agent,
+                method: AuthMethod::ApiToken,
+            }),
+            Err(StoreError::NotFound(_)) => Err(ApiError::unauthenticated()),
+            Err(other) => Err(other.into()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for AgentAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Self::from_headers(state, &parts.method, &parts.headers).await
+    }
+}

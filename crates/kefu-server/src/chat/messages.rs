@@ -1,0 +1,153 @@
+//! Sending messages as a visitor or an agent: validation, ownership, rate limits, and the
+//! status side effects (a visitor writing to a resolved conversation reopens it; an agent's
+//! public reply to an unheld conversation takes it, so the bot falls silent).
+
+use kefu_core::domain::{
+    Agent, Attachment, AuthorKind, Conversation, ConversationStatus, SystemEvent, Visitor,
+};
+use kefu_core::validate;
+use kefu_store::{AppendOutcome, NewMessage, Transition};
+
+use super::{commit, lifecycle};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Most attachments on one message.
+const MAX_ATTACHMENTS: usize = 10;
+
+/// What a sender asks to post.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    pub client_id: String,
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+    pub private: bool,
+}
+
+fn check_attachments(attachments: &[Attachment]) -> ApiResult<()> {
+    if attachments.len() > MAX_ATTACHMENTS {
+        return Err(validate::ValidationError::invalid(
+            "attachments",
+            format!("at most {MAX_ATTACHMENTS}"),
+        )
+        .into());
+    }
+    for a in attachments {
+        let url_ok =
+            a.url.starts_with("https://") || a.url.starts_with("http://") || a.url.starts_with('/');
+        if !url_ok || a.url.len() > 2048 || a.name.trim().is_empty() || a.name.len() > 255 {
+            return Err(validate::ValidationError::invalid(
+                "attachments",
+                "each needs an http(s) or site-relative url and a name",
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// A visitor posts to their own conversation.
+pub async fn send_as_visitor(
+    state: &AppState,
+    visitor: &Visitor,
+    conversation: &Conversation,
+    out: Outgoing,
+) -> ApiResult<AppendOutcome> {
+    validate::client_id(&out.client_id)?;
+    if out.private {
+        return Err(ApiError::forbidden("visitors cannot write private notes"));
+    }
+    let text = validate::message_text(&out.text, state.config.max_message_chars)?;
+    check_attachments(&out.attachments)?;
+    state.limiter.check(visitor.id)?;
+    let reopen = conversation.status == ConversationStatus::Resolved;
+    let outcome = commit(
+        state,
+        conversation.id,
+        NewMessage {
+            author_kind: Some(AuthorKind::Visitor),
+            author_id: Some(visitor.id.to_string()),
+            author_name: visitor.name.clone(),
+            text,
+            attachments: out.attachments,
+            private: false,
+            event: None,
+            client_id: Some(out.client_id),
+        },
+        None,
+    )
+    .await?;
+    if reopen && matches!(outcome, AppendOutcome::Created { .. }) {
+        // A visitor coming back to a resolved conversation needs someone again.
+        lifecycle::reopen(state, conversation.id, None).await?;
+    }
+    Ok(outcome)
+}
+
+/// An agent posts a reply or a private note.
+pub async fn send_as_agent(
+    state: &AppState,
+    agent: &Agent,
+    conversation: &Conversation,
+    out: Outgoing,
+) -> ApiResult<AppendOutcome> {
+    validate::client_id(&out.client_id)?;
+    let text = validate::message_text(&out.text, state.config.max_message_chars)?;
+    check_attachments(&out.attachments)?;
+    // A public reply to a conversation nobody holds means this agent is taking it over:
+    // assign first so the bot stays silent and the inbox shows who answers.
+    if !out.private
+        && conversation.assignee_id != Some(agent.id)
+        && (conversation.assignee_id.is_none()
+            || conversation.status == ConversationStatus::Resolved)
+    {
+        lifecycle::assign(state, conversation.id, agent.id, Some(agent.id)).await?;
+    }
+    commit(
+        state,
+        conversation.id,
+        NewMessage {
+            author_kind: Some(AuthorKind::Agent),
+            author_id: Some(agent.id.to_string()),
+            author_name: Some(agent.name.clone()),
+            text,
+            attachments: out.attachments,
+            private: out.private,
+            event: None,
+            client_id: Some(out.client_id),
+        },
+        None,
+    )
+    .await
+}
+
+/// Records a contact e-mail a visitor left while nobody was online.
+pub async fn leave_contact(
+    state: &AppState,
+    visitor: &Visitor,
+    conversation: &Conversation,
+    email: &str,
+    name: Option<&str>,
+) -> ApiResult<(Visitor, AppendOutcome)> {
+    let email = validate::email(email)?;
+    let name = name
+        .map(|n| validate::short_text("name", n, 100))
+        .transpose()?;
+    let visitor = state
+        .store
+        .set_visitor_contact(visitor.id, name.as_deref(), Some(&email))
+        .await?;
+    let outcome = commit(
+        state,
+        conversation.id,
+        NewMessage::system(
+            SystemEvent::ContactLeft {
+                email: email.clone(),
+            },
+            format!("The visitor left an e-mail address: {email}"),
+        ),
+        None::<Transition>,
+    )
+    .await?;
+    Ok((visitor, outcome))
+}

@@ -1,0 +1,134 @@
+//! The HTTP surface: one file per resource, handlers named `verb_resource`. This file only
+//! wires paths to handlers and layers; docs/API.md is the written contract.
+
+mod agents;
+mod api_tokens;
+mod auth;
+mod canned_replies;
+mod conversations;
+mod health;
+mod sites;
+mod tags;
+mod visitor;
+mod ws;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Method, header};
+use axum::routing::{delete, get, post, put};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Largest JSON body accepted anywhere (a 4,000-character message is far below it).
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    // The widget runs on customers' pages, so its API answers cross-origin requests. It uses
+    // a bearer token, never cookies, so allowing any origin here grants nothing ambient; each
+    // site's allowed-origins list is enforced when the session starts and on the socket.
+    let visitor_cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::any())
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(600));
+
+    let visitor_api = Router::new()
+        .route("/sessions", post(visitor::create_session))
+        .route(
+            "/conversations",
+            get(visitor::list_conversations).post(visitor::create_conversation),
+        )
+        .route("/conversations/{id}", get(visitor::get_conversation))
+        .route(
+            "/conversations/{id}/messages",
+            get(visitor::list_messages).post(visitor::create_message),
+        )
+        .route("/conversations/{id}/read", post(visitor::mark_read))
+        .route("/conversations/{id}/typing", post(visitor::typing))
+        .route(
+            "/conversations/{id}/handoff",
+            post(visitor::request_handoff),
+        )
+        .route("/conversations/{id}/contact", post(visitor::leave_contact))
+        .layer(visitor_cors);
+
+    let api = Router::new()
+        .nest("/visitor", visitor_api)
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/logout-all", post(auth::logout_all))
+        .route("/auth/me", get(auth::get_me))
+        .route("/auth/password", put(auth::change_password))
+        .route(
+            "/api-tokens",
+            get(api_tokens::list_api_tokens).post(api_tokens::create_api_token),
+        )
+        .route("/api-tokens/{id}", delete(api_tokens::revoke_api_token))
+        .route("/sites", get(sites::list_sites).post(sites::create_site))
+        .route(
+            "/sites/{id}",
+            get(sites::get_site).patch(sites::update_site),
+        )
+        .route("/sites/{id}/agents", get(sites::list_site_agents))
+        .route("/sites/{id}/members", post(sites::add_member))
+        .route(
+            "/sites/{id}/members/{agent_id}",
+            delete(sites::remove_member),
+        )
+        .route(
+            "/sites/{id}/canned-replies",
+            get(canned_replies::list_canned_replies).post(canned_replies::create_canned_reply),
+        )
+        .route(
+            "/canned-replies/{id}",
+            axum::routing::patch(canned_replies::update_canned_reply)
+                .delete(canned_replies::delete_canned_reply),
+        )
+        .route("/sites/{id}/tags", get(tags::list_tags))
+        .route("/sites/{id}/tags/{tag_id}", delete(tags::delete_tag))
+        .route("/agents", post(agents::create_agent))
+        .route("/agents/me/presence", put(agents::set_my_presence))
+        .route("/agents/{id}", axum::routing::patch(agents::update_agent))
+        .route("/conversations", get(conversations::list_conversations))
+        .route("/conversations/{id}", get(conversations::get_conversation))
+        .route(
+            "/conversations/{id}/messages",
+            get(conversations::list_messages).post(conversations::create_message),
+        )
+        .route(
+            "/conversations/{id}/assign",
+            post(conversations::assign_conversation),
+        )
+        .route(
+            "/conversations/{id}/resolve",
+            post(conversations::resolve_conversation),
+        )
+        .route(
+            "/conversations/{id}/reopen",
+            post(conversations::reopen_conversation),
+        )
+        .route(
+            "/conversations/{id}/hand-to-bot",
+            post(conversations::hand_to_bot),
+        )
+        .route("/conversations/{id}/tags", put(conversations::set_tags))
+        .route("/conversations/{id}/read", post(conversations::mark_read))
+        .route("/conversations/{id}/typing", post(conversations::typing))
+        .route("/ws", get(ws::upgrade))
+        .fallback(|| async { ApiError::not_found("route") });
+
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(health::get_health))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-content-type-options"),
+            header::HeaderValue::from_static("nosniff"),
+        ))
+        .with_state(state)
+}

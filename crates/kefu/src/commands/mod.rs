@@ -1,0 +1,5 @@
+//! One module per subcommand.
+
+pub mod admin;
+pub mod migrate;
+pub mod serve;

@@ -1,0 +1,45 @@
+//! Loads the typed [`Config`]: defaults < `kefu.toml` < `KEFU_*` environment variables.
+//! (Flags are applied by the caller, last.)
+
+use std::path::Path;
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use kefu_core::config::Config;
+
+/// Reads the configuration; a missing file is not an error, a malformed one is.
+pub fn load(file: &Path) -> anyhow::Result<Config> {
+    Figment::from(Serialized::defaults(Config::default()))
+        .merge(Toml::file(file))
+        .merge(Env::prefixed("KEFU_").ignore(&["LOG", "CONFIG"]))
+        .extract()
+        .with_context(|| format!("reading configuration ({} and KEFU_* variables)", file.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("kefu.toml", "bind = \"0.0.0.0:9000\"\nheartbeat_secs = 5\n")?;
+            jail.set_env("KEFU_HEARTBEAT_SECS", "7");
+            let config = load(Path::new("kefu.toml")).map_err(|e| e.to_string())?;
+            assert_eq!(config.bind.port(), 9000);
+            assert_eq!(config.heartbeat_secs, 7);
+            assert_eq!(config.max_message_chars, 4000);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("kefu.toml", "bnid = \"0.0.0.0:9000\"\n")?;
+            assert!(load(Path::new("kefu.toml")).is_err());
+            Ok(())
+        });
+    }
+}
