@@ -14,7 +14,12 @@ pub fn load(file: &Path) -> anyhow::Result<Config> {
         .merge(Toml::file(file))
         .merge(Env::prefixed("KEFU_").ignore(&["LOG", "CONFIG"]))
         .extract()
-        .with_context(|| format!("reading configuration ({} and KEFU_* variables)", file.display()))
+        .with_context(|| {
+            format!(
+                "reading configuration ({} and KEFU_* variables)",
+                file.display()
+            )
+        })
 }
 
 #[cfg(test)]

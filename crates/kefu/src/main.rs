@@ -8,7 +8,11 @@ mod config;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "kefu", version, about = "Self-hosted website customer service with a grounded AI assistant")]
+#[command(
+    name = "kefu",
+    version,
+    about = "Self-hosted website customer service with a grounded AI assistant"
+)]
 struct Cli {
     /// Configuration file (TOML). Missing is fine: defaults apply.
     #[arg(long, global = true, default_value = "kefu.toml", env = "KEFU_CONFIG")]

@@ -216,7 +216,10 @@ pub async fn create_conversation(
     let (status, conversation) = match open {
         Some(c) => (StatusCode::OK, c),
         None => {
-            state.limiter.check(visitor.id)?;
+            // Opening costs one rate-limit token; with a first message, that message's.
+            if req.message.is_none() {
+                state.limiter.check(visitor.id)?;
+            }
             let site = state.store.get_site(visitor.site_id).await?;
             let initial = if site.settings.bot_enabled {
                 ConversationStatus::Bot

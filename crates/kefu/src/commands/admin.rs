@@ -28,12 +28,20 @@ pub enum Command {
 
 pub async fn run(config: Config, command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Create { email, name, role, password_stdin: _ } => {
+        Command::Create {
+            email,
+            name,
+            role,
+            password_stdin: _,
+        } => {
             let role: Role = role.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
             let mut password = String::new();
-            std::io::stdin().read_to_string(&mut password).context("reading the password")?;
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("reading the password")?;
             let password = password.trim_end_matches(['\r', '\n']).to_owned();
-            let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or("agent").to_owned());
+            let name =
+                name.unwrap_or_else(|| email.split('@').next().unwrap_or("agent").to_owned());
             let store = Store::open(&config.effective_database_url()).await?;
             if store.list_sites().await?.is_empty() {
                 store.create_site("default", &[]).await?;

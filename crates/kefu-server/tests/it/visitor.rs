@@ -1,0 +1,219 @@
+//! The widget's API: sessions and their resumption, the open-conversation rule, nobody
+//! online and leaving an e-mail, asking for a human, rate limits, origins.
+
+use kefu_core::config::Config;
+use serde_json::json;
+
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn a_returning_visitor_keeps_its_identity_and_history() {
+    let app = TestApp::new().await;
+    let visitor = app.visitor().await;
+    let conversation = visitor.open_conversation("remember me").await;
+    let http = reqwest::Client::new();
+    let res = http
+        .post(app.url("/api/v1/visitor/sessions"))
+        .json(&json!({ "site_id": app.site_id, "token": visitor.token, "page_url": "https://shop.example/cart" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["visitor"]["id"], visitor.visitor_id);
+    assert_eq!(body["token"], visitor.token);
+    let (_, list) = visitor.get("/api/v1/visitor/conversations").await;
+    assert_eq!(list[0]["id"], conversation);
+
+    // Opening again returns the open conversation instead of a second one.
+    let (status, again) = visitor
+        .post("/api/v1/visitor/conversations", json!({}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(again["conversation"]["id"], conversation);
+
+    // An unknown token gets a fresh identity, not an error.
+    let res = http
+        .post(app.url("/api/v1/visitor/sessions"))
+        .json(&json!({ "site_id": app.site_id, "token": "kefu_vt_unknown" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+}
+
+#[tokio::test]
+async fn nobody_online_tells_the_visitor_and_takes_an_email() {
+    let app = TestApp::new().await;
+    let visitor = app.visitor().await;
+    let conversation = visitor.open_conversation("is anyone there").await;
+    let (_, log) = visitor
+        .get(&format!(
+            "/api/v1/visitor/conversations/{conversation}/messages"
+        ))
+        .await;
+    let items = log["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .any(|m| m["event"]["type"] == "no_agent_online"),
+        "{log}"
+    );
+
+    let path = format!("/api/v1/visitor/conversations/{conversation}/contact");
+    let (status, err) = visitor
+        .post(&path, json!({ "email": "not-an-email" }))
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(err["error"]["code"], "invalid_field");
+    let (status, msg) = visitor
+        .post(
+            &path,
+            json!({ "email": "Wang.Fang@Example.cn", "name": "王芳" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{msg}");
+    assert_eq!(msg["event"]["email"], "wang.fang@example.cn");
+    let admin = app.admin().await;
+    let (_, detail) = admin
+        .get(&format!("/api/v1/conversations/{conversation}"))
+        .await;
+    assert_eq!(detail["visitor"]["email"], "wang.fang@example.cn");
+    assert_eq!(detail["visitor"]["name"], "王芳");
+    assert_eq!(
+        detail["conversation"]["status"], "waiting",
+        "still in the queue"
+    );
+}
+
+#[tokio::test]
+async fn asking_for_a_human_moves_a_bot_conversation_to_the_queue_once() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let (_, site) = admin.get(&format!("/api/v1/sites/{}", app.site_id)).await;
+    let mut settings = site["settings"].clone();
+    settings["bot_enabled"] = json!(true);
+    let (status, _) = admin
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/sites/{}", app.site_id),
+            Some(json!({ "settings": settings })),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let visitor = app.visitor().await;
+    let conversation = visitor.open_conversation("hi bot").await;
+    let (_, conv) = visitor
+        .get(&format!("/api/v1/visitor/conversations/{conversation}"))
+        .await;
+    assert_eq!(conv["status"], "bot");
+    let path = format!("/api/v1/visitor/conversations/{conversation}/handoff");
+    let (status, after) = visitor
+        .post(&path, json!({ "reason": "wants a person" }))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(after["status"], "waiting");
+    let (_, again) = visitor.post(&path, json!({})).await;
+    assert_eq!(again["status"], "waiting");
+    let (_, log) = visitor
+        .get(&format!(
+            "/api/v1/visitor/conversations/{conversation}/messages"
+        ))
+        .await;
+    let handoffs = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["event"]["type"] == "handoff_requested")
+        .count();
+    assert_eq!(handoffs, 1, "asking twice does not loop");
+
+    // The agent can hand it back to the bot.
+    admin.go_online().await;
+    let (_, conv) = admin
+        .get(&format!("/api/v1/conversations/{conversation}"))
+        .await;
+    assert_eq!(conv["conversation"]["status"], "assigned");
+    let (status, back) = admin
+        .post(
+            &format!("/api/v1/conversations/{conversation}/hand-to-bot"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{back}");
+    assert_eq!(back["status"], "bot");
+}
+
+#[tokio::test]
+async fn visitors_are_rate_limited_without_losing_stored_messages() {
+    let mut config = Config::default();
+    config.visitor_messages_per_minute = 1;
+    config.visitor_message_burst = 3;
+    let app = TestApp::with_config(config).await;
+    let visitor = app.visitor().await;
+    let conversation = visitor.open_conversation("one").await; // uses one token
+    let path = format!("/api/v1/visitor/conversations/{conversation}/messages");
+    let mut codes = Vec::new();
+    for i in 0..4 {
+        let res = visitor
+            .http
+            .post(format!("{}{path}", visitor.base))
+            .bearer_auth(&visitor.token)
+            .json(&json!({ "client_id": format!("c{i}"), "text": format!("m{i}") }))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        if status == 429 {
+            assert!(res.headers().get("retry-after").is_some());
+            let body: serde_json::Value = res.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "rate_limited");
+        }
+        codes.push(status);
+    }
+    assert_eq!(codes, vec![201, 201, 429, 429]);
+    let (_, log) = visitor.get(&format!("{path}?after_seq=0")).await;
+    let texts: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["author_kind"] == "visitor")
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, vec!["one", "m0", "m1"]);
+}
+
+#[tokio::test]
+async fn sites_with_allowed_origins_refuse_other_pages() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let (status, _) = admin
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/sites/{}", app.site_id),
+            Some(json!({ "allowed_origins": ["https://shop.example"] })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let http = reqwest::Client::new();
+    let start = |origin: &'static str| {
+        http.post(app.url("/api/v1/visitor/sessions"))
+            .header("origin", origin)
+            .json(&json!({ "site_id": app.site_id }))
+            .send()
+    };
+    assert_eq!(start("https://shop.example").await.unwrap().status(), 201);
+    let refused = start("https://evil.example").await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "forbidden_origin");
+    let (status, _) = admin
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/sites/{}", app.site_id),
+            Some(json!({ "allowed_origins": ["not a url"] })),
+        )
+        .await;
+    assert_eq!(status, 422);
+}
