@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
 pub mod admin;
+pub mod eval;
 pub mod migrate;
 pub mod serve;
