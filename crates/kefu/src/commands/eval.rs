@@ -138,14 +138,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ),
     );
     report.threshold = Some(threshold);
-    if args.threshold.is_none() {
-        if let Some(t) = chosen {
-            report.chosen_threshold = Some(ChosenThreshold {
-                threshold: t,
-                max_wrong_rate: args.max_wrong_rate,
-                basis: format!("{}-fold cross-validation on the knowledge", args.folds),
-            });
-        }
+    if let (None, Some(t)) = (args.threshold, chosen) {
+        report.chosen_threshold = Some(ChosenThreshold {
+            threshold: t,
+            max_wrong_rate: args.max_wrong_rate,
+            basis: format!("{}-fold cross-validation on the knowledge", args.folds),
+        });
     }
     println!("\n{}", report.render_text());
     if let Some(path) = &args.json {
