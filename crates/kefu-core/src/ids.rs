@@ -74,6 +74,10 @@ id_type!(
     /// A bearer API token for integrations.
     ApiTokenId
 );
+id_type!(
+    /// A knowledge-base entry (its revisions share the id).
+    KbEntryId
+);
 
 #[cfg(test)]
 mod tests {

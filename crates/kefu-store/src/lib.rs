@@ -11,6 +11,7 @@ mod auth;
 mod canned_replies;
 mod conversations;
 mod error;
+mod kb_entries;
 mod messages;
 mod row;
 mod sites;
@@ -29,6 +30,7 @@ pub use agents::NewAgent;
 pub use auth::Session;
 pub use conversations::{ConversationPage, ConversationQuery, Transition};
 pub use error::StoreError;
+pub use kb_entries::{EntryPage, EntryQuery, EntrySource};
 pub use messages::{AppendOutcome, MessagePage, NewMessage};
 pub use visitors::VisitorSeen;
 

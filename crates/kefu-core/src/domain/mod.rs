@@ -3,6 +3,7 @@
 pub mod agent;
 pub mod canned_reply;
 pub mod conversation;
+pub mod kb_entry;
 pub mod message;
 pub mod site;
 pub mod tag;
@@ -11,6 +12,7 @@ pub mod visitor;
 pub use agent::{Agent, ApiToken, Presence, Role};
 pub use canned_reply::CannedReply;
 pub use conversation::{Conversation, ConversationFilter, ConversationStatus};
+pub use kb_entry::{EntryContent, EntryStatus, Faq, KbEntry, KbRevision, Visibility};
 pub use message::{Attachment, AuthorKind, Message, SystemEvent};
 pub use site::{Site, SiteSettings};
 pub use tag::Tag;

@@ -7,4 +7,5 @@ mod support;
 
 mod agents;
 mod conversations;
+mod kb_entries;
 mod messages;
