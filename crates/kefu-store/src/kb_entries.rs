@@ -150,14 +150,12 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound("knowledge-base entry"))?;
         let revision = int(&row, "revision")?;
-        if let Some(expected) = expected_revision {
-            if revision != expected + 1 {
-                tx.rollback().await?;
-                return Err(StoreError::InvalidState(format!(
-                    "the entry changed since revision {expected} (now {}); reload and retry",
-                    revision - 1
-                )));
-            }
+        if let Some(expected) = expected_revision.filter(|e| revision != e + 1) {
+            tx.rollback().await?;
+            return Err(StoreError::InvalidState(format!(
+                "the entry changed since revision {expected} (now {}); reload and retry",
+                revision - 1
+            )));
         }
         insert_revision(&mut tx, id, revision, &json, author, note, &now).await?;
         tx.commit().await?;
