@@ -6,6 +6,7 @@
 //! the text normalisation it relies on ([`text_normalise`]).
 
 pub mod faq_matcher;
+pub mod revisions;
 pub mod text_normalise;
 
 pub use faq_matcher::{FaqExample, FaqMatcher, Match, MatcherConfig, MatcherError};

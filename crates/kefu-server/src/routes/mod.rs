@@ -7,6 +7,7 @@ mod auth;
 mod canned_replies;
 mod conversations;
 mod health;
+mod kb_entries;
 mod sites;
 mod tags;
 mod visitor;
@@ -90,6 +91,27 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/sites/{id}/tags", get(tags::list_tags))
         .route("/sites/{id}/tags/{tag_id}", delete(tags::delete_tag))
+        .route(
+            "/sites/{id}/kb/entries",
+            get(kb_entries::list_kb_entries).post(kb_entries::create_kb_entry),
+        )
+        .route(
+            "/kb/entries/{id}",
+            get(kb_entries::get_kb_entry).put(kb_entries::update_kb_entry),
+        )
+        .route(
+            "/kb/entries/{id}/revisions",
+            get(kb_entries::list_kb_revisions),
+        )
+        .route(
+            "/kb/entries/{id}/revisions/{revision}",
+            get(kb_entries::get_kb_revision),
+        )
+        .route("/kb/entries/{id}/diff", get(kb_entries::diff_kb_revisions))
+        .route(
+            "/kb/entries/{id}/rollback",
+            post(kb_entries::rollback_kb_entry),
+        )
         .route("/agents", post(agents::create_agent))
         .route("/agents/me/presence", put(agents::set_my_presence))
         .route("/agents/{id}", axum::routing::patch(agents::update_agent))

@@ -9,5 +9,6 @@ mod support;
 mod auth;
 mod bad_input;
 mod conversations;
+mod kb_entries;
 mod realtime;
 mod visitor;
