@@ -269,7 +269,7 @@ async fn typing_and_read_receipts_reach_the_other_side() {
         visitor_ws
             .try_next_frame(Duration::from_millis(300))
             .await
-            .map_or(true, |f| !matches!(f, ServerFrame::Typing { .. }))
+            .is_none_or(|f| !matches!(f, ServerFrame::Typing { .. }))
     );
 }
 

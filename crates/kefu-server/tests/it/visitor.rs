@@ -147,9 +147,11 @@ async fn asking_for_a_human_moves_a_bot_conversation_to_the_queue_once() {
 
 #[tokio::test]
 async fn visitors_are_rate_limited_without_losing_stored_messages() {
-    let mut config = Config::default();
-    config.visitor_messages_per_minute = 1;
-    config.visitor_message_burst = 3;
+    let config = Config {
+        visitor_messages_per_minute: 1,
+        visitor_message_burst: 3,
+        ..Config::default()
+    };
     let app = TestApp::with_config(config).await;
     let visitor = app.visitor().await;
     let conversation = visitor.open_conversation("one").await; // uses one token
