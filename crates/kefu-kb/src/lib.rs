@@ -5,8 +5,11 @@
 //! answerer uses to decide which FAQ entry a visitor question matches and how sure it is, plus
 //! the text normalisation it relies on ([`text_normalise`]).
 
+pub mod faq_index;
 pub mod faq_matcher;
+pub mod lexical_support;
 pub mod revisions;
 pub mod text_normalise;
 
+pub use faq_index::{Audience, FaqCandidate, FaqIndexError, FaqIndexes, SiteFaqIndex};
 pub use faq_matcher::{FaqExample, FaqMatcher, Match, MatcherConfig, MatcherError};

@@ -3,8 +3,12 @@
 
 use std::sync::Arc;
 
+use kefu_ai::AnswerEngine;
 use kefu_core::config::Config;
+use kefu_kb::{FaqIndexes, MatcherConfig};
 use kefu_store::Store;
+
+use crate::chat::bot::KnowledgeRetriever;
 
 use crate::rate_limit::VisitorLimiter;
 use crate::realtime::Hub;
@@ -19,6 +23,10 @@ pub struct Inner {
     pub hub: Hub,
     pub config: Config,
     pub limiter: VisitorLimiter,
+    /// Trained FAQ indexes per site; invalidated whenever a site's knowledge changes.
+    pub faq: Arc<FaqIndexes>,
+    /// Decides the assistant's replies.
+    pub answers: AnswerEngine,
 }
 
 impl AppState {
@@ -29,11 +37,15 @@ impl AppState {
             config.visitor_message_burst,
         );
         let hub = Hub::new(config.ws_send_queue.max(16));
+        let faq = Arc::new(FaqIndexes::new(store.clone(), MatcherConfig::default()));
+        let answers = AnswerEngine::new(Arc::new(KnowledgeRetriever(faq.clone())));
         Self(Arc::new(Inner {
             store,
             hub,
             config,
             limiter,
+            faq,
+            answers,
         }))
     }
 }

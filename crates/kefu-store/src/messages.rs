@@ -3,7 +3,7 @@
 //! committed entry has a unique, gap-free-at-commit seq and a retry with the same client id
 //! returns the original entry instead of a second one.
 
-use kefu_core::domain::{Attachment, AuthorKind, Conversation, Message, SystemEvent};
+use kefu_core::domain::{AnswerMeta, Attachment, AuthorKind, Conversation, Message, SystemEvent};
 use kefu_core::{ConversationId, MessageId, Timestamp};
 use sqlx::any::AnyRow;
 
@@ -12,7 +12,7 @@ use crate::row::{boolean, int, json, opt_json, opt_text, parsed, text, time, to_
 use crate::{Result, Store, StoreError};
 
 const COLUMNS: &str = "id, conversation_id, seq, author_kind, author_id, author_name, text, \
-                       attachments, private, event, client_id, created_at";
+                       attachments, private, event, client_id, answer, created_at";
 
 /// Longest preview kept on the conversation for inbox lists.
 const PREVIEW_CHARS: usize = 140;
@@ -30,6 +30,7 @@ fn from_row(row: &AnyRow) -> Result<Message> {
         private: boolean(row, "private")?,
         event: opt_json(row, "event")?,
         client_id: opt_text(row, "client_id")?,
+        answer: opt_json(row, "answer")?,
         created_at: time(row, "created_at")?,
     })
 }
@@ -46,6 +47,7 @@ pub struct NewMessage {
     pub private: bool,
     pub event: Option<SystemEvent>,
     pub client_id: Option<String>,
+    pub answer: Option<AnswerMeta>,
 }
 
 impl NewMessage {
@@ -195,12 +197,13 @@ impl Store {
             private: new.private,
             event: new.event.clone(),
             client_id: new.client_id.clone(),
+            answer: new.answer.clone(),
             created_at: Timestamp::parse(&now).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         };
         sqlx::query(
             "INSERT INTO messages (id, conversation_id, seq, author_kind, author_id, author_name, \
-             text, attachments, private, event, client_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             text, attachments, private, event, client_id, answer, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(message.id.to_string())
         .bind(conversation.to_string())
@@ -213,6 +216,7 @@ impl Store {
         .bind(message.private)
         .bind(message.event.as_ref().map(to_json).transpose()?)
         .bind(message.client_id.clone())
+        .bind(message.answer.as_ref().map(to_json).transpose()?)
         .bind(now)
         .execute(&mut *tx)
         .await?;

@@ -72,5 +72,7 @@ pub struct Message {
     pub event: Option<SystemEvent>,
     /// The id the sender generated, used to make retries idempotent.
     pub client_id: Option<String>,
+    /// The assistant's sources, confidence and hand-off reason (bot messages).
+    pub answer: Option<super::AnswerMeta>,
     pub created_at: Timestamp,
 }

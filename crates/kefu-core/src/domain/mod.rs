@@ -1,6 +1,7 @@
 //! Domain types: what Kefu stores and the API shows. One file per concept.
 
 pub mod agent;
+pub mod answer;
 pub mod canned_reply;
 pub mod conversation;
 pub mod kb_entry;
@@ -10,6 +11,7 @@ pub mod tag;
 pub mod visitor;
 
 pub use agent::{Agent, ApiToken, Presence, Role};
+pub use answer::{AnswerKind, AnswerMeta, Citation, HandoffReason};
 pub use canned_reply::CannedReply;
 pub use conversation::{Conversation, ConversationFilter, ConversationStatus};
 pub use kb_entry::{EntryContent, EntryStatus, Faq, KbEntry, KbRevision, Visibility};

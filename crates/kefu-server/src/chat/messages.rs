@@ -73,13 +73,22 @@ pub async fn send_as_visitor(
             private: false,
             event: None,
             client_id: Some(out.client_id),
+            answer: None,
         },
         None,
     )
     .await?;
-    if reopen && matches!(outcome, AppendOutcome::Created { .. }) {
-        // A visitor coming back to a resolved conversation needs someone again.
-        lifecycle::reopen(state, conversation.id, None).await?;
+    if let AppendOutcome::Created {
+        message,
+        conversation: now,
+    } = &outcome
+    {
+        if reopen {
+            // A visitor coming back to a resolved conversation needs someone again.
+            lifecycle::reopen(state, conversation.id, None).await?;
+        } else if now.status == ConversationStatus::Bot {
+            super::bot::spawn_reply(state, now.id, message.clone());
+        }
     }
     Ok(outcome)
 }
@@ -115,6 +124,7 @@ pub async fn send_as_agent(
             private: out.private,
             event: None,
             client_id: Some(out.client_id),
+            answer: None,
         },
         None,
     )

@@ -4,6 +4,7 @@
 //! event is only ever delivered after it is durable, and the request that committed it
 //! delivers it (no background worker in the path).
 
+pub mod bot;
 pub mod lifecycle;
 pub mod messages;
 pub mod presence;

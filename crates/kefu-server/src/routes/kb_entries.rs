@@ -168,6 +168,7 @@ pub async fn update_kb_entry(
             StoreError::InvalidState(m) => ApiError::conflict("revision_conflict", m),
             other => other.into(),
         })?;
+    state.faq.invalidate(entry.site_id);
     Ok(Json(entry))
 }
 
@@ -251,5 +252,6 @@ pub async fn rollback_kb_entry(
             StoreError::InvalidState(m) => ApiError::conflict("revision_conflict", m),
             other => other.into(),
         })?;
+    state.faq.invalidate(entry.site_id);
     Ok(Json(entry))
 }

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod assistant;
 mod auth;
 mod bad_input;
 mod conversations;
