@@ -10,9 +10,16 @@ use kefu_core::config::Config;
 
 /// Reads the configuration; a missing file is not an error, a malformed one is.
 pub fn load(file: &Path) -> anyhow::Result<Config> {
+    // Only variables naming a configuration field are read: other KEFU_* variables (KEFU_LOG,
+    // test and CI settings) are not configuration and must not fail start-up as unknown keys.
+    let fields: Vec<String> = match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    };
+    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
     Figment::from(Serialized::defaults(Config::default()))
         .merge(Toml::file(file))
-        .merge(Env::prefixed("KEFU_").ignore(&["LOG", "CONFIG"]))
+        .merge(Env::prefixed("KEFU_").only(&fields))
         .extract()
         .with_context(|| {
             format!(
@@ -33,6 +40,8 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file("kefu.toml", "bind = \"0.0.0.0:9000\"\nheartbeat_secs = 5\n")?;
             jail.set_env("KEFU_HEARTBEAT_SECS", "7");
+            // Not a configuration field: ignored, not an error.
+            jail.set_env("KEFU_SOMETHING_ELSE", "x");
             let config = load(Path::new("kefu.toml")).map_err(|e| e.to_string())?;
             assert_eq!(config.bind.port(), 9000);
             assert_eq!(config.heartbeat_secs, 7);
