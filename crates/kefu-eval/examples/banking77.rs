@@ -2,8 +2,11 @@
 //!
 //! ```text
 //! cargo run --release -p kefu-eval --example banking77 -- /work/shared/eval/banking77 \
-//!     [--search] [--folds 5] [--html report.html] [--json report.json]
+//!     [--search] [--set '{"c":2.0}'] [--cv-only] [--folds 5] [--html report.html] [--json report.json]
 //! ```
+//!
+//! `--set` overrides default config fields (to cross-validate a variant); `--cv-only` stops
+//! after step 2, leaving test.csv unevaluated, which is how variants are compared.
 //!
 //! 1. `--search`: greedy coordinate search of the matcher settings by k-fold cross-validation on
 //!    train.csv only (this is how `MatcherConfig::default()` was chosen); without it the
@@ -30,6 +33,8 @@ use kefu_kb::{FaqMatcher, MatcherConfig};
 struct Args {
     dir: PathBuf,
     search: bool,
+    cv_only: bool,
+    set: Option<String>,
     folds: usize,
     html: Option<PathBuf>,
     json: Option<PathBuf>,
@@ -39,6 +44,8 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         dir: PathBuf::new(),
         search: false,
+        cv_only: false,
+        set: None,
         folds: 5,
         html: None,
         json: None,
@@ -48,6 +55,8 @@ fn parse_args() -> Result<Args, String> {
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--search" => args.search = true,
+            "--cv-only" => args.cv_only = true,
+            "--set" => args.set = Some(it.next().ok_or("--set needs a JSON object")?),
             "--folds" => {
                 args.folds = it
                     .next()
@@ -67,8 +76,11 @@ fn parse_args() -> Result<Args, String> {
 /// The axes searched; the order matters for a greedy search, strongest levers first.
 fn axes() -> Vec<SearchAxis> {
     vec![
-        SearchAxis::new("c", &[0.25, 0.5, 1.0, 2.0, 4.0]),
+        SearchAxis::new("softmax_weight", &[0.0, 0.15, 0.25, 0.4]),
+        SearchAxis::new("c", &[0.5, 1.0, 2.0, 4.0]),
         SearchAxis::new("neighbour_weight", &[0.0, 0.5, 1.0, 1.5]),
+        SearchAxis::new("vote_k+vote_weight", &[(0, 0.0), (10, 0.5), (5, 0.5)]),
+        SearchAxis::new("softmax_l2", &[3e-7, 1e-6, 3e-6]),
         SearchAxis::new("word_ngram_max", &[1, 2, 3]),
         SearchAxis::new(
             "char_ngram_min+char_ngram_max",
@@ -97,6 +109,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let mut config = MatcherConfig::default();
+    if let Some(set) = &args.set {
+        // Start from the defaults with some fields overridden (for trying variants by CV).
+        let mut json = serde_json::to_value(&config)?;
+        let patch: serde_json::Value = serde_json::from_str(set)?;
+        if let (Some(base), Some(patch)) = (json.as_object_mut(), patch.as_object()) {
+            for (k, v) in patch {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+        config = serde_json::from_value(json)?;
+    }
     if args.search {
         println!(
             "\nCoordinate search, {}-fold CV on train (hit@1, MRR@10):",
@@ -139,6 +162,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         cvm.wrong_answer_rate * 100.0,
     );
     println!("config: {}", serde_json::to_string(&cv.config)?);
+    println!("mean fold training time {:.2}s", cv.mean_train_seconds);
+    if args.cv_only {
+        // Model development: everything above used train only; leave test.csv unread.
+        return Ok(());
+    }
 
     let start = Instant::now();
     let matcher = Arc::new(FaqMatcher::train(&data.knowledge, &cv.config)?);

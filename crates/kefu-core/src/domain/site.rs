@@ -71,7 +71,7 @@ impl Default for SiteSettings {
                     .to_owned(),
             widget_color: "#2563eb".to_owned(),
             widget_title: "Chat with us".to_owned(),
-            answer_threshold: 0.45,
+            answer_threshold: 0.40,
             clarify_threshold: 0.2,
         }
     }
