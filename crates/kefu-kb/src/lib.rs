@@ -9,6 +9,7 @@ pub mod faq_index;
 pub mod faq_matcher;
 pub mod lexical_support;
 pub mod revisions;
+pub mod search;
 pub mod text_normalise;
 
 pub use faq_index::{Audience, FaqCandidate, FaqIndexError, FaqIndexes, SiteFaqIndex};

@@ -53,10 +53,10 @@ pub async fn prepare(store: &Store) -> kefu_store::Result<()> {
 
 /// Binds `config.bind` and serves in a background task; returns the bound address. For
 /// tests and embedding.
-pub async fn spawn(config: Config, store: Store) -> std::io::Result<SocketAddr> {
+pub async fn spawn(config: Config, store: Store) -> anyhow::Result<SocketAddr> {
     let listener = TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(config, store);
+    let state = AppState::open(config, store).await?;
     tokio::spawn(async move {
         if let Err(e) = serve(listener, state, std::future::pending()).await {
             tracing::error!(error = %e, "server stopped");

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use kefu_ai::AnswerEngine;
 use kefu_core::config::Config;
+use kefu_import::ChunkOptions;
+use kefu_kb::search::KbSearch;
 use kefu_kb::{FaqIndexes, MatcherConfig};
 use kefu_store::Store;
 
@@ -27,11 +29,20 @@ pub struct Inner {
     pub faq: Arc<FaqIndexes>,
     /// Decides the assistant's replies.
     pub answers: AnswerEngine,
+    /// The knowledge base's full-text index (under `<data_dir>/index`).
+    pub search: Arc<KbSearch>,
 }
 
 impl AppState {
-    /// Builds the state for a configuration and an opened, migrated store.
-    pub fn new(config: Config, store: Store) -> Self {
+    /// Builds the state for a configuration and an opened, migrated store: opens the search
+    /// index under the data folder, rebuilding it from the database when it is missing or
+    /// stale.
+    pub async fn open(config: Config, store: Store) -> anyhow::Result<Self> {
+        let dir = config.data_dir.join("index");
+        let (search, rebuilt) = KbSearch::open(&store, &dir, ChunkOptions::default()).await?;
+        if let Some(chunks) = rebuilt {
+            tracing::info!(chunks, dir = %dir.display(), "search index rebuilt from the database");
+        }
         let limiter = VisitorLimiter::new(
             config.visitor_messages_per_minute,
             config.visitor_message_burst,
@@ -39,14 +50,25 @@ impl AppState {
         let hub = Hub::new(config.ws_send_queue.max(16));
         let faq = Arc::new(FaqIndexes::new(store.clone(), MatcherConfig::default()));
         let answers = AnswerEngine::new(Arc::new(KnowledgeRetriever(faq.clone())));
-        Self(Arc::new(Inner {
+        Ok(Self(Arc::new(Inner {
             store,
             hub,
             config,
             limiter,
             faq,
             answers,
-        }))
+            search: Arc::new(search),
+        })))
+    }
+
+    /// After an entry changed: retrain its site's FAQ index on next use and re-index its
+    /// chunks. An index failure is logged, not returned: the entry is safely stored, and the
+    /// index is rebuilt from the database on the next start.
+    pub async fn knowledge_changed(&self, entry: &kefu_core::domain::KbEntry) {
+        self.faq.invalidate(entry.site_id);
+        if let Err(e) = self.search.index_entry(entry).await {
+            tracing::error!(entry = %entry.id, error = %e, "indexing failed; a restart rebuilds the index");
+        }
     }
 }
 

@@ -7,7 +7,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use kefu_core::domain::{EntryContent, EntryStatus, KbEntry, KbRevision, Role, Visibility};
 use kefu_core::{KbEntryId, SiteId, Timestamp, validate};
+use kefu_kb::Audience;
 use kefu_kb::revisions::{self, RevisionDiff};
+use kefu_kb::search::SearchResult;
 use kefu_store::{EntryQuery, EntrySource, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -120,6 +122,7 @@ pub async fn create_kb_entry(
             &EntrySource::default(),
         )
         .await?;
+    state.knowledge_changed(&entry).await;
     Ok((StatusCode::CREATED, Json(entry)))
 }
 
@@ -168,7 +171,7 @@ pub async fn update_kb_entry(
             StoreError::InvalidState(m) => ApiError::conflict("revision_conflict", m),
             other => other.into(),
         })?;
-    state.faq.invalidate(entry.site_id);
+    state.knowledge_changed(&entry).await;
     Ok(Json(entry))
 }
 
@@ -252,6 +255,49 @@ pub async fn rollback_kb_entry(
             StoreError::InvalidState(m) => ApiError::conflict("revision_conflict", m),
             other => other.into(),
         })?;
-    state.faq.invalidate(entry.site_id);
+    state.knowledge_changed(&entry).await;
     Ok(Json(entry))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParams {
+    q: String,
+    /// `visitor` (what the assistant may use: published, public) or `agent` (default).
+    audience: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /api/v1/sites/{id}/kb/search?q=&audience=`: the retrieval test — ranked chunks with
+/// scores, the revision they come from, and the query terms each matched.
+pub async fn search_kb(
+    State(state): State<AppState>,
+    auth: AgentAuth,
+    ApiPath(site): ApiPath<SiteId>,
+    ApiQuery(p): ApiQuery<SearchParams>,
+) -> ApiResult<Json<Vec<SearchResult>>> {
+    auth.require_site(&state, site).await?;
+    let audience = match p.audience.as_deref() {
+        None | Some("agent") => Audience::Agent,
+        Some("visitor") => Audience::Visitor,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("unknown audience `{other}`"),
+            ));
+        }
+    };
+    if p.q.trim().is_empty() || p.q.chars().count() > 1000 {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "q must be 1-1000 characters",
+        ));
+    }
+    let limit = p.limit.unwrap_or(10).clamp(1, 50);
+    let results = state
+        .search
+        .search(&state.store, site, &p.q, audience, limit)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(results))
 }

@@ -95,6 +95,7 @@ pub fn router(state: AppState) -> Router {
             "/sites/{id}/kb/entries",
             get(kb_entries::list_kb_entries).post(kb_entries::create_kb_entry),
         )
+        .route("/sites/{id}/kb/search", get(kb_entries::search_kb))
         .route(
             "/kb/entries/{id}",
             get(kb_entries::get_kb_entry).put(kb_entries::update_kb_entry),

@@ -162,3 +162,90 @@ async fn bad_entries_are_refused() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn retrieval_test_searches_chinese_and_english_and_respects_the_audience() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let base = format!("/api/v1/sites/{}/kb/entries", app.site_id);
+    let article = json!({
+        "category": "policy", "title": "退货政策", "visibility": "public", "status": "published",
+        "body": "# 退货\n\n## 时限\n\n签收后七天内可以无理由退货。超过七天请联系客服。\n\n## Shipping\n\nReturns are shipped back free of charge within mainland China."
+    });
+    let (status, created) = admin.post(&base, article).await;
+    assert_eq!(status, 201, "{created}");
+    let internal = json!({
+        "category": "tech_doc", "title": "退货审核流程", "visibility": "internal", "status": "published",
+        "body": "内部：退货超过七天需要主管审批。"
+    });
+    admin.post(&base, internal).await;
+
+    let search = |q: &str, audience: &str| {
+        format!(
+            "/api/v1/sites/{}/kb/search?q={q}&audience={audience}",
+            app.site_id
+        )
+    };
+    let (status, hits) = admin.get(&search("七天退货", "visitor")).await;
+    assert_eq!(status, 200, "{hits}");
+    let hits = hits.as_array().unwrap();
+    assert!(!hits.is_empty());
+    assert_eq!(hits[0]["entry_id"], created["id"]);
+    assert_eq!(hits[0]["revision"], 1);
+    assert_eq!(hits[0]["heading_path"], json!(["退货", "时限"]));
+    assert!(
+        hits[0]["matched_terms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "退货")
+    );
+    assert!(
+        hits.iter().all(|h| h["title"] != "退货审核流程"),
+        "internal never for visitors"
+    );
+
+    let (_, agent_hits) = admin.get(&search("主管审批", "agent")).await;
+    assert_eq!(
+        agent_hits[0]["title"], "退货审核流程",
+        "agents see internal entries"
+    );
+    let (_, english) = admin.get(&search("returns%20shipping", "visitor")).await;
+    assert!(
+        english[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("free of charge"),
+        "{english}"
+    );
+
+    // A new revision is searchable at once and the old text is gone.
+    let id = created["id"].as_str().unwrap();
+    let mut update = json!({
+        "category": "policy", "title": "退货政策", "visibility": "public", "status": "published",
+        "body": "签收后十五天内可以无理由退货。"
+    });
+    update["expected_revision"] = json!(1);
+    let (status, _) = admin
+        .send(
+            Method::PUT,
+            &format!("/api/v1/kb/entries/{id}"),
+            Some(update),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, hits) = admin.get(&search("十五天", "visitor")).await;
+    assert_eq!(hits[0]["revision"], 2);
+    let (_, old) = admin.get(&search("主管", "visitor")).await;
+    assert!(old.as_array().unwrap().is_empty());
+    let (status, err) = admin
+        .get(&format!(
+            "/api/v1/sites/{}/kb/search?q=x&audience=robots",
+            app.site_id
+        ))
+        .await;
+    assert_eq!(
+        (status.as_u16(), err["error"]["code"].as_str()),
+        (400, Some("invalid_query"))
+    );
+}

@@ -19,6 +19,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     /// Keeps the database (and its temp folder) alive for the test.
     pub _db: FreshStore,
+    /// The server's data folder (search index).
+    pub _data: tempfile::TempDir,
     pub site_id: String,
     pub admin_password: String,
 }
@@ -35,12 +37,15 @@ impl TestApp {
             .await
             .unwrap()
             .unwrap();
+        let data = tempfile::tempdir().unwrap();
+        config.data_dir = data.path().to_owned();
         config.bind = "127.0.0.1:0".parse().unwrap();
         config.heartbeat_secs = config.heartbeat_secs.min(20);
         let addr = kefu_server::spawn(config, db.store.clone()).await.unwrap();
         TestApp {
             addr,
             _db: db,
+            _data: data,
             site_id: first.site.id.to_string(),
             admin_password: first.password,
         }

@@ -35,7 +35,7 @@ pub async fn run(mut config: Config, args: Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", config.bind))?;
     tracing::info!(addr = %listener.local_addr()?, backend = ?store.backend(), "kefu listening");
-    let state = kefu_server::AppState::new(config, store.clone());
+    let state = kefu_server::AppState::open(config, store.clone()).await?;
     kefu_server::serve(listener, state, shutdown_signal()).await?;
     store.close().await;
     tracing::info!("kefu stopped");
