@@ -7,6 +7,7 @@
 
 pub mod faq_index;
 pub mod faq_matcher;
+pub mod import;
 pub mod lexical_support;
 pub mod revisions;
 pub mod search;

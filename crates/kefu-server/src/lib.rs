@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod chat;
 pub mod error;
 pub mod extract;
+pub mod jobs;
 pub mod rate_limit;
 pub mod realtime;
 pub mod routes;
@@ -35,6 +36,7 @@ pub async fn serve(
             prune_state.limiter.prune();
         }
     });
+    let worker = jobs::spawn_worker(state.clone());
     let app = routes::router(state);
     let result = axum::serve(
         listener,
@@ -43,6 +45,7 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     pruner.abort();
+    worker.abort();
     result
 }
 

@@ -31,6 +31,8 @@ pub struct Inner {
     pub answers: AnswerEngine,
     /// The knowledge base's full-text index (under `<data_dir>/index`).
     pub search: Arc<KbSearch>,
+    /// Wakes the job worker when a job is queued.
+    pub jobs_queued: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -50,6 +52,13 @@ impl AppState {
         let hub = Hub::new(config.ws_send_queue.max(16));
         let faq = Arc::new(FaqIndexes::new(store.clone(), MatcherConfig::default()));
         let answers = AnswerEngine::new(Arc::new(KnowledgeRetriever(faq.clone())));
+        let requeued = store.requeue_running_jobs().await?;
+        if requeued > 0 {
+            tracing::info!(
+                jobs = requeued,
+                "resuming background jobs interrupted by the last stop"
+            );
+        }
         Ok(Self(Arc::new(Inner {
             store,
             hub,
@@ -58,6 +67,7 @@ impl AppState {
             faq,
             answers,
             search: Arc::new(search),
+            jobs_queued: tokio::sync::Notify::new(),
         })))
     }
 

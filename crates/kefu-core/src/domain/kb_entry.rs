@@ -79,11 +79,11 @@ impl EntryContent {
             && self
                 .category
                 .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
         if !slug_ok {
             return Err(ValidationError::invalid(
                 "category",
-                "a lowercase slug such as faq, policy or my_category",
+                "one word such as faq, policy, my_category or 账户",
             ));
         }
         self.title = crate::validate::short_text("title", &self.title, 300)?;

@@ -8,6 +8,7 @@ mod canned_replies;
 mod conversations;
 mod health;
 mod kb_entries;
+mod kb_imports;
 mod sites;
 mod tags;
 mod visitor;
@@ -25,6 +26,8 @@ use crate::state::AppState;
 
 /// Largest JSON body accepted anywhere (a 4,000-character message is far below it).
 const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Largest import upload (base64 inflates files by a third).
+const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
@@ -96,6 +99,11 @@ pub fn router(state: AppState) -> Router {
             get(kb_entries::list_kb_entries).post(kb_entries::create_kb_entry),
         )
         .route("/sites/{id}/kb/search", get(kb_entries::search_kb))
+        .route(
+            "/sites/{id}/kb/imports",
+            post(kb_imports::create_import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+        )
+        .route("/kb/imports/{id}", get(kb_imports::get_import))
         .route(
             "/kb/entries/{id}",
             get(kb_entries::get_kb_entry).put(kb_entries::update_kb_entry),

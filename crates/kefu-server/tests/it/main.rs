@@ -11,5 +11,6 @@ mod auth;
 mod bad_input;
 mod conversations;
 mod kb_entries;
+mod kb_imports;
 mod realtime;
 mod visitor;

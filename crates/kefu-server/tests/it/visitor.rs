@@ -105,7 +105,9 @@ async fn asking_for_a_human_moves_a_bot_conversation_to_the_queue_once() {
     let visitor = app.visitor().await;
     // Opened without a message, so the assistant (with an empty knowledge base) has nothing
     // to answer or hand off yet.
-    let (status, opened) = visitor.post("/api/v1/visitor/conversations", json!({})).await;
+    let (status, opened) = visitor
+        .post("/api/v1/visitor/conversations", json!({}))
+        .await;
     assert_eq!(status, 201);
     let conversation = opened["conversation"]["id"].as_str().unwrap().to_owned();
     assert_eq!(opened["conversation"]["status"], "bot");
