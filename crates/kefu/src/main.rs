@@ -36,6 +36,9 @@ enum Command {
     /// Manage agent accounts.
     #[command(subcommand)]
     Admin(commands::admin::Command),
+    /// Knowledge base: import, search, reindex, export.
+    #[command(subcommand)]
+    Kb(commands::kb::Command),
     /// Measure answer quality on a question set (e.g. ../shared/eval/banking77).
     Eval(commands::eval::Args),
 }
@@ -61,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => commands::serve::run(config, args).await,
         Command::Migrate => commands::migrate::run(config).await,
         Command::Admin(cmd) => commands::admin::run(config, cmd).await,
+        Command::Kb(cmd) => commands::kb::run(config, cmd).await,
         Command::Eval(args) => tokio::task::block_in_place(|| commands::eval::run(args)),
     }
 }

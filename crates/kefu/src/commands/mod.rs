@@ -2,5 +2,6 @@
 
 pub mod admin;
 pub mod eval;
+pub mod kb;
 pub mod migrate;
 pub mod serve;
