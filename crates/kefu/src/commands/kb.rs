@@ -323,19 +323,19 @@ async fn import_export_file(
         let key = format!("export:{}", line.id);
         let hash = kefu_import::content_hash(&serde_json::to_string(&content)?);
         // Back into the site it came from: the same entry, with a new revision if it differs.
-        if let Ok(existing) = store.get_kb_entry(line.id).await {
-            if existing.site_id == site {
-                if existing.content != content {
-                    let entry = store
-                        .update_kb_entry(existing.id, &content, None, Some(name), None, None)
-                        .await?;
-                    if let Some(state) = state {
-                        state.knowledge_changed(&entry).await;
-                    }
+        if let Ok(existing) = store.get_kb_entry(line.id).await
+            && existing.site_id == site
+        {
+            if existing.content != content {
+                let entry = store
+                    .update_kb_entry(existing.id, &content, None, Some(name), None, None)
+                    .await?;
+                if let Some(state) = state {
+                    state.knowledge_changed(&entry).await;
                 }
-                count += 1;
-                continue;
             }
+            count += 1;
+            continue;
         }
         let entry = match store.find_kb_entry_by_source(site, &key).await? {
             Some((_, Some(h))) if h == hash => None,
