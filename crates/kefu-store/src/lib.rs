@@ -20,6 +20,7 @@ mod sql;
 mod tags;
 #[doc(hidden)]
 pub mod test_support;
+mod unanswered;
 mod visitors;
 
 use std::time::Duration;
@@ -34,6 +35,7 @@ pub use error::StoreError;
 pub use jobs::{Job, JobFile};
 pub use kb_entries::{EntryPage, EntryQuery, EntrySource};
 pub use messages::{AppendOutcome, MessagePage, NewMessage};
+pub use unanswered::UnansweredQuestion;
 pub use visitors::VisitorSeen;
 
 /// Result type of every store call.

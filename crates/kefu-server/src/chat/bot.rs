@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use kefu_ai::retrieval::{Candidate, RetrievalError, RetrievalFuture, Retriever};
 use kefu_ai::{AnswerRequest, Thresholds};
-use kefu_core::domain::{AnswerKind, AuthorKind, ConversationStatus, Message};
+use kefu_core::domain::{AnswerKind, AuthorKind, ConversationStatus, HandoffReason, Message};
 use kefu_core::{ConversationId, SiteId};
 use kefu_kb::{Audience, FaqIndexes};
 use kefu_store::{AppendOutcome, NewMessage, Transition};
@@ -100,6 +100,7 @@ async fn reply(state: &AppState, id: ConversationId, question: &Message) -> ApiR
         })
         .await;
     let handoff = reply.hands_off();
+    let confidence = reply.meta.confidence;
     let citations = reply.meta.citations.clone();
     let message = NewMessage {
         author_kind: Some(AuthorKind::Bot),
@@ -126,6 +127,20 @@ async fn reply(state: &AppState, id: ConversationId, question: &Message) -> ApiR
         state.store.record_kb_hit(citation.entry_id).await?;
     }
     if let Some(reason) = handoff {
+        if reason != HandoffReason::HumanRequested {
+            // The editors' to-do list; personal data never enters it.
+            let question_text = kefu_ai::redact::redact(&question.text).text;
+            state
+                .store
+                .record_unanswered(
+                    site.id,
+                    Some(id),
+                    &question_text,
+                    reason.as_str(),
+                    f64::from(confidence),
+                )
+                .await?;
+        }
         lifecycle::request_human(state, id, reason.as_str()).await?;
     }
     Ok(())

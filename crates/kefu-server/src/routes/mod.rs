@@ -9,6 +9,7 @@ mod conversations;
 mod health;
 mod kb_entries;
 mod kb_imports;
+mod kb_unanswered;
 mod sites;
 mod tags;
 mod visitor;
@@ -104,6 +105,14 @@ pub fn router(state: AppState) -> Router {
             post(kb_imports::create_import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
         )
         .route("/kb/imports/{id}", get(kb_imports::get_import))
+        .route(
+            "/sites/{id}/kb/unanswered",
+            get(kb_unanswered::list_unanswered),
+        )
+        .route(
+            "/sites/{id}/kb/unanswered/{question_id}",
+            delete(kb_unanswered::dismiss_unanswered),
+        )
         .route(
             "/kb/entries/{id}",
             get(kb_entries::get_kb_entry).put(kb_entries::update_kb_entry),

@@ -226,6 +226,13 @@ async fn unsure_or_asked_for_a_person_hands_off_with_a_reason() {
         .await;
     assert_eq!(conv["status"], "waiting");
 
+    // The question waits in the editors' unanswered queue.
+    let (_, queue) = admin
+        .get(&format!("/api/v1/sites/{}/kb/unanswered", app.site_id))
+        .await;
+    assert!(!queue.as_array().unwrap().is_empty(), "{queue}");
+    assert_eq!(queue[0]["conversation_id"], conversation);
+
     let other = app.visitor().await;
     let conversation = open(&other).await;
     let reply = ask(&other, &conversation, "退款 转人工").await;
