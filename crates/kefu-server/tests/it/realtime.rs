@@ -363,3 +363,31 @@ async fn a_socket_without_auth_is_closed() {
         "{second:?}"
     );
 }
+
+#[tokio::test]
+async fn a_silent_peer_is_dropped_after_three_heartbeats() {
+    use futures_util::StreamExt;
+    let config = kefu_core::config::Config {
+        heartbeat_secs: 1,
+        ..kefu_core::config::Config::default()
+    };
+    let app = TestApp::with_config(config).await;
+    let visitor = app.visitor().await;
+    let mut ws = visitor.socket(&app).await;
+    // Stop reading (so pings go unanswered) for longer than three heartbeats.
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    // The server has closed by now. Depending on timing the client sees the 4010 close frame,
+    // or fails flushing its late pong into the closed connection first; either way it is gone.
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(5), ws.ws.next()).await;
+        match next {
+            Ok(Some(Ok(WsMessage::Close(frame)))) => {
+                assert_eq!(frame.map(|f| u16::from(f.code)), Some(4010));
+                break;
+            }
+            Ok(Some(Ok(_))) => continue,
+            Ok(Some(Err(_)) | None) => break,
+            Err(_) => panic!("the server kept a silent peer connected"),
+        }
+    }
+}
