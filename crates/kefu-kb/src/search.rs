@@ -183,6 +183,22 @@ impl KbSearch {
         Ok(())
     }
 
+    /// Re-indexes many entries in one commit (bulk imports).
+    pub async fn index_entries(&self, entries: &[KbEntry]) -> Result<(), KbSearchError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let batch: Vec<(String, Vec<ChunkDoc>)> = entries
+            .iter()
+            .map(|e| (e.id.to_string(), chunk_docs(e, &self.chunking)))
+            .collect();
+        let index = self.index.clone();
+        tokio::task::spawn_blocking(move || index.upsert_entries(&batch))
+            .await
+            .map_err(|e| KbSearchError::Join(e.to_string()))??;
+        Ok(())
+    }
+
     /// Ranked chunks of a site for `audience` (visitors: published, public only — enforced
     /// inside the index query).
     pub async fn search(

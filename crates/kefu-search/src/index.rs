@@ -420,6 +420,31 @@ impl ChunkIndex {
         })
     }
 
+    /// Replaces the chunks of many entries in one commit (bulk imports: one commit instead
+    /// of one per entry). `entries` pairs each entry id with its complete new chunk list.
+    pub fn upsert_entries(&self, entries: &[(String, Vec<ChunkDoc>)]) -> Result<(), SearchError> {
+        let mut batch = Vec::with_capacity(entries.len());
+        for (entry_id, chunks) in entries {
+            if let Some(other) = chunks.iter().find(|c| &c.meta.entry_id != entry_id) {
+                return Err(SearchError::InvalidInput(format!(
+                    "chunk {} belongs to entry {}, not {entry_id}",
+                    other.meta.chunk_id, other.meta.entry_id
+                )));
+            }
+            let docs: Vec<TantivyDocument> = chunks.iter().map(|c| self.to_document(c)).collect();
+            batch.push((Term::from_field_text(self.fields.entry_id, entry_id), docs));
+        }
+        self.commit_with(|writer| {
+            for (term, docs) in batch {
+                writer.delete_term(term);
+                for doc in docs {
+                    writer.add_document(doc)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// Removes every chunk of `entry_id`.
     pub fn delete_entry(&self, entry_id: &str) -> Result<(), SearchError> {
         self.upsert_entry(entry_id, &[])

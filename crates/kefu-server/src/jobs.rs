@@ -68,9 +68,7 @@ pub async fn run_import(state: &AppState, job: Job) {
         .await
         {
             Ok((outcome, changed)) => {
-                for entry in &changed {
-                    state.knowledge_changed(entry).await;
-                }
+                state.knowledge_changed_many(&changed).await;
                 let result = serde_json::to_value(&outcome).unwrap_or_default();
                 if let Err(e) = state
                     .store

@@ -71,6 +71,20 @@ impl AppState {
         })))
     }
 
+    /// After many entries changed at once (an import): one index commit for all of them.
+    pub async fn knowledge_changed_many(&self, entries: &[kefu_core::domain::KbEntry]) {
+        for site in entries
+            .iter()
+            .map(|e| e.site_id)
+            .collect::<std::collections::HashSet<_>>()
+        {
+            self.faq.invalidate(site);
+        }
+        if let Err(e) = self.search.index_entries(entries).await {
+            tracing::error!(entries = entries.len(), error = %e, "indexing failed; a restart rebuilds the index");
+        }
+    }
+
     /// After an entry changed: retrain its site's FAQ index on next use and re-index its
     /// chunks. An index failure is logged, not returned: the entry is safely stored, and the
     /// index is rebuilt from the database on the next start.
