@@ -42,6 +42,10 @@ pub struct Args {
     /// Write the report as a self-contained HTML page here.
     #[arg(long)]
     html: Option<PathBuf>,
+    /// Print the threshold sweep: automation against wrong answers for each confidence bar
+    /// (always included in the JSON and HTML reports).
+    #[arg(long)]
+    sweep: bool,
     /// Exit with an error when hit@1 falls below this (a CI gate).
     #[arg(long)]
     min_hit_at_1: Option<f64>,
@@ -145,7 +149,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             basis: format!("{}-fold cross-validation on the knowledge", args.folds),
         });
     }
-    println!("\n{}", report.render_text());
+    let mut shown = report.clone();
+    if !args.sweep {
+        shown.sweep.clear();
+    }
+    println!("\n{}", shown.render_text());
     if let Some(path) = &args.json {
         std::fs::write(path, report.to_json()?)
             .with_context(|| format!("writing {}", path.display()))?;
