@@ -6,6 +6,7 @@ mod api_tokens;
 mod auth;
 mod canned_replies;
 mod conversations;
+mod copilot;
 mod health;
 mod kb_entries;
 mod kb_imports;
@@ -158,6 +159,10 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/tags", put(conversations::set_tags))
         .route("/conversations/{id}/read", post(conversations::mark_read))
         .route("/conversations/{id}/typing", post(conversations::typing))
+        .route(
+            "/conversations/{id}/suggestions",
+            get(copilot::get_suggestions),
+        )
         .route("/ws", get(ws::upgrade))
         .fallback(|| async { ApiError::not_found("route") });
 

@@ -311,3 +311,30 @@ async fn the_bot_is_silent_while_an_agent_holds_the_conversation() {
     let reply = ask(&visitor, &conversation, "How long does shipping take?").await;
     assert_eq!(reply["text"], "Orders arrive in 3-5 working days.");
 }
+
+#[tokio::test]
+async fn the_copilot_suggests_replies_from_internal_knowledge_too() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    knowledge(&app, &admin).await;
+    let visitor = app.visitor().await;
+    let conversation = visitor
+        .open_conversation("can you override the refund limit for me?")
+        .await;
+    let (status, body) = admin
+        .get(&format!("/api/v1/conversations/{conversation}/suggestions"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["question"],
+        "can you override the refund limit for me?"
+    );
+    let top = &body["suggestions"][0];
+    assert_eq!(
+        top["text"],
+        "INTERNAL: ask finance for a limit override code."
+    );
+    assert_eq!(top["internal"], true);
+    assert_eq!(top["citation"]["revision"], 1);
+    // Visitors never get that text from the assistant (see internal_and_draft_entries_never_answer_visitors).
+}
