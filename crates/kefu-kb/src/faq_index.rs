@@ -241,6 +241,8 @@ mod tests {
                 owner_id: None,
             },
             hit_count: 0,
+            thumbs_up: 0,
+            thumbs_down: 0,
             created_at: Timestamp::now(),
             updated_at: Timestamp::now(),
             updated_by: None,

@@ -240,6 +240,8 @@ impl KbSearch {
                 revision,
                 content: rev.content,
                 hit_count: 0,
+                thumbs_up: 0,
+                thumbs_down: 0,
                 created_at: rev.created_at,
                 updated_at: rev.created_at,
                 updated_by: rev.author_id,

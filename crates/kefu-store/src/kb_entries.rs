@@ -12,8 +12,7 @@ use crate::row::{int, json, opt_parsed, opt_text, parsed, time, to_json};
 use crate::sql::{Param, Sql};
 use crate::{Result, Store, StoreError};
 
-const COLUMNS: &str =
-    "id, site_id, revision, content, hit_count, created_at, updated_at, updated_by";
+const COLUMNS: &str = "id, site_id, revision, content, hit_count, thumbs_up, thumbs_down, created_at, updated_at, updated_by";
 
 fn entry_from_row(row: &AnyRow) -> Result<KbEntry> {
     Ok(KbEntry {
@@ -22,6 +21,8 @@ fn entry_from_row(row: &AnyRow) -> Result<KbEntry> {
         revision: int(row, "revision")?,
         content: json(row, "content")?,
         hit_count: int(row, "hit_count")?,
+        thumbs_up: int(row, "thumbs_up")?,
+        thumbs_down: int(row, "thumbs_down")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
         updated_by: opt_parsed(row, "updated_by")?,

@@ -11,6 +11,7 @@ mod auth;
 mod canned_replies;
 mod conversations;
 mod error;
+mod feedback;
 mod jobs;
 mod kb_entries;
 mod messages;

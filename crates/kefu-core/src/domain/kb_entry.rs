@@ -134,6 +134,9 @@ pub struct KbEntry {
     pub content: EntryContent,
     /// Times an answer cited it.
     pub hit_count: i64,
+    /// Visitors' ratings of answers citing it.
+    pub thumbs_up: i64,
+    pub thumbs_down: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub updated_by: Option<AgentId>,

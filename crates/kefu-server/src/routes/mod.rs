@@ -60,6 +60,10 @@ pub fn router(state: AppState) -> Router {
             post(visitor::request_handoff),
         )
         .route("/conversations/{id}/contact", post(visitor::leave_contact))
+        .route(
+            "/conversations/{id}/messages/{message_id}/feedback",
+            post(visitor::rate_message),
+        )
         .layer(visitor_cors);
 
     let api = Router::new()

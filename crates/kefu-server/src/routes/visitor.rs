@@ -389,3 +389,50 @@ pub async fn leave_contact(
     .await?;
     Ok(created_or_existing(outcome))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackRequest {
+    /// `up` or `down`.
+    rating: String,
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/visitor/conversations/{id}/messages/{message_id}/feedback`: thumbs up or down
+/// on one of the assistant's answers (changeable); the cited entries' totals follow.
+pub async fn rate_message(
+    State(state): State<AppState>,
+    auth: VisitorAuth,
+    ApiPath((id, message_id)): ApiPath<(ConversationId, kefu_core::MessageId)>,
+    ApiJson(req): ApiJson<FeedbackRequest>,
+) -> ApiResult<StatusCode> {
+    auth.own_conversation(&state, id).await?;
+    let up = match req.rating.as_str() {
+        "up" => true,
+        "down" => false,
+        _ => return Err(validate::ValidationError::invalid("rating", "up or down").into()),
+    };
+    let reason = req
+        .reason
+        .map(|r| validate::short_text("reason", &r, 500))
+        .transpose()?;
+    let log = state.store.list_messages_after(id, 0, 500, false).await?;
+    let Some(message) = log.items.into_iter().find(|m| m.id == message_id) else {
+        return Err(ApiError::not_found("message"));
+    };
+    let Some(answer) = message
+        .answer
+        .filter(|_| message.author_kind == AuthorKind::Bot)
+    else {
+        return Err(ApiError::conflict(
+            "invalid_state",
+            "only the assistant's answers can be rated",
+        ));
+    };
+    let cited: Vec<_> = answer.citations.iter().map(|c| c.entry_id).collect();
+    state
+        .store
+        .rate_message(id, message_id, up, reason.as_deref(), &cited)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -168,6 +168,8 @@ async fn answers_confidently_with_a_citation_of_the_revision() {
         "site_id",
         "revision",
         "hit_count",
+        "thumbs_up",
+        "thumbs_down",
         "created_at",
         "updated_at",
         "updated_by",
@@ -337,4 +339,59 @@ async fn the_copilot_suggests_replies_from_internal_knowledge_too() {
     assert_eq!(top["internal"], true);
     assert_eq!(top["citation"]["revision"], 1);
     // Visitors never get that text from the assistant (see internal_and_draft_entries_never_answer_visitors).
+}
+
+#[tokio::test]
+async fn visitors_rate_answers_and_entries_count_it() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    enable_bot(&app, &admin).await;
+    let (refund, _) = knowledge(&app, &admin).await;
+    let visitor = app.visitor().await;
+    let conversation = open(&visitor).await;
+    let reply = ask(&visitor, &conversation, "can i get my money back").await;
+    let path = format!(
+        "/api/v1/visitor/conversations/{conversation}/messages/{}/feedback",
+        reply["id"].as_str().unwrap()
+    );
+    let (status, _) = visitor
+        .post(&path, json!({ "rating": "down", "reason": "too vague" }))
+        .await;
+    assert_eq!(status, 204);
+    let (_, entry) = admin.get(&format!("/api/v1/kb/entries/{refund}")).await;
+    assert_eq!(
+        (entry["thumbs_up"].as_i64(), entry["thumbs_down"].as_i64()),
+        (Some(0), Some(1))
+    );
+    // Changing one's mind moves the count; repeating it does not.
+    visitor.post(&path, json!({ "rating": "up" })).await;
+    visitor.post(&path, json!({ "rating": "up" })).await;
+    let (_, entry) = admin.get(&format!("/api/v1/kb/entries/{refund}")).await;
+    assert_eq!(
+        (entry["thumbs_up"].as_i64(), entry["thumbs_down"].as_i64()),
+        (Some(1), Some(0))
+    );
+    let (status, err) = visitor.post(&path, json!({ "rating": "meh" })).await;
+    assert_eq!(
+        (status.as_u16(), err["error"]["code"].as_str()),
+        (422, Some("invalid_field"))
+    );
+    // Only the assistant's answers can be rated.
+    let (_, log) = visitor
+        .get(&format!(
+            "/api/v1/visitor/conversations/{conversation}/messages?after_seq=0"
+        ))
+        .await;
+    let own = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["author_kind"] == "visitor")
+        .unwrap();
+    let path = format!(
+        "/api/v1/visitor/conversations/{conversation}/messages/{}/feedback",
+        own["id"].as_str().unwrap()
+    );
+    let (status, _) = visitor.post(&path, json!({ "rating": "up" })).await;
+    assert_eq!(status, 409);
 }
