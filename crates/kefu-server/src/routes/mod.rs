@@ -12,6 +12,7 @@ mod kb_entries;
 mod kb_imports;
 mod kb_unanswered;
 mod sites;
+mod static_ui;
 mod tags;
 mod visitor;
 mod ws;
@@ -173,6 +174,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(health::get_health))
+        .route("/widget.js", get(static_ui::get_widget_loader))
+        .route("/widget/{*path}", get(static_ui::get_widget_file))
+        .route("/demo", get(static_ui::get_demo))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
