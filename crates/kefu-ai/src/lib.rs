@@ -8,6 +8,7 @@
 //! plug in behind the same [`AnswerEngine`].
 
 pub mod engine;
+pub mod gateway;
 pub mod human_request;
 pub mod language;
 pub mod redact;
