@@ -18,6 +18,14 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 
+/// A save refused because someone else saved first.
+fn revision_conflict(e: StoreError) -> ApiError {
+    match e {
+        StoreError::InvalidState(m) => ApiError::conflict("revision_conflict", m),
+        other => other.into(),
+    }
+}
+
 /// Loads an entry on one of the agent's sites (others are 404).
 async fn load(state: &AppState, auth: &AgentAuth, id: KbEntryId) -> ApiResult<KbEntry> {
     let entry = state.store.get_kb_entry(id).await?;
@@ -167,10 +175,7 @@ pub async fn update_kb_entry(
             None,
         )
         .await
-        .map_err(|e| match e {
-            StoreError::InvalidState(m) => ApiError::conflict("revision_conflict", m),
-            other => other.into(),
-        })?;
+        .map_err(revision_conflict)?;
     state.knowledge_changed(&entry).await;
     Ok(Json(entry))
 }
@@ -251,10 +256,7 @@ pub async fn rollback_kb_entry(
             None,
         )
         .await
-        .map_err(|e| match e {
-            StoreError::InvalidState(m) => ApiError::conflict("revision_conflict", m),
-            other => other.into(),
-        })?;
+        .map_err(revision_conflict)?;
     state.knowledge_changed(&entry).await;
     Ok(Json(entry))
 }

@@ -136,17 +136,11 @@ impl AgentClient {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self
+        let req = self
             .http
             .request(method, format!("{}{path}", self.base))
             .header("x-csrf-token", &self.csrf);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        call(req, body).await
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -225,17 +219,11 @@ impl VisitorClient {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self
+        let req = self
             .http
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(&self.token);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        call(req, body).await
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -361,4 +349,15 @@ impl Socket {
             _ => unreachable!(),
         }
     }
+}
+
+/// Sends a request with an optional JSON body; returns the status and the JSON body (or null).
+async fn call(mut req: reqwest::RequestBuilder, body: Option<Value>) -> (StatusCode, Value) {
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
