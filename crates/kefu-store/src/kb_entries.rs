@@ -86,30 +86,23 @@ impl Store {
         let now = Timestamp::now().to_string();
         let json = to_json(content)?;
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO kb_entries (id, site_id, revision, category, title, status, visibility, \
              language, review_due, owner_id, content, source_key, content_hash, created_at, \
              updated_at, updated_by) \
              VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(id.to_string())
-        .bind(site.to_string())
-        .bind(content.category.clone())
-        .bind(content.title.clone())
-        .bind(content.status.as_str())
-        .bind(content.visibility.as_str())
-        .bind(content.language.clone())
-        .bind(content.review_due.map(|t| t.to_string()))
-        .bind(content.owner_id.map(|a| a.to_string()))
-        .bind(json.clone())
-        .bind(source.key.clone())
-        .bind(source.content_hash.clone())
-        .bind(now.clone())
-        .bind(now.clone())
-        .bind(author.map(|a| a.to_string()))
-        .execute(&mut *tx)
-        .await
-        .map_err(conflict_on_unique("entry for this source"))?;
+        .bind(site.to_string());
+        bind_content(query, content, &json)
+            .bind(source.key.clone())
+            .bind(source.content_hash.clone())
+            .bind(now.clone())
+            .bind(now.clone())
+            .bind(author.map(|a| a.to_string()))
+            .execute(&mut *tx)
+            .await
+            .map_err(conflict_on_unique("entry for this source"))?;
         insert_revision(&mut tx, id, 1, &json, author, note, &now).await?;
         tx.commit().await?;
         self.get_kb_entry(id).await
@@ -129,27 +122,20 @@ impl Store {
         let now = Timestamp::now().to_string();
         let json = to_json(content)?;
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(
+        let query = sqlx::query(
             "UPDATE kb_entries SET revision = revision + 1, category = $1, title = $2, \
              status = $3, visibility = $4, language = $5, review_due = $6, owner_id = $7, \
              content = $8, content_hash = COALESCE($9, content_hash), updated_at = $10, \
              updated_by = $11 WHERE id = $12 RETURNING revision",
-        )
-        .bind(content.category.clone())
-        .bind(content.title.clone())
-        .bind(content.status.as_str())
-        .bind(content.visibility.as_str())
-        .bind(content.language.clone())
-        .bind(content.review_due.map(|t| t.to_string()))
-        .bind(content.owner_id.map(|a| a.to_string()))
-        .bind(json.clone())
-        .bind(content_hash.map(str::to_owned))
-        .bind(now.clone())
-        .bind(author.map(|a| a.to_string()))
-        .bind(id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound("knowledge-base entry"))?;
+        );
+        let row = bind_content(query, content, &json)
+            .bind(content_hash.map(str::to_owned))
+            .bind(now.clone())
+            .bind(author.map(|a| a.to_string()))
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("knowledge-base entry"))?;
         let revision = int(&row, "revision")?;
         if let Some(expected) = expected_revision.filter(|e| revision != e + 1) {
             tx.rollback().await?;
@@ -294,6 +280,24 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// Binds the entry columns lists filter on, in the order both the INSERT and the UPDATE name
+/// them: category, title, status, visibility, language, review_due, owner_id, content.
+fn bind_content<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    content: &EntryContent,
+    json: &str,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    query
+        .bind(content.category.clone())
+        .bind(content.title.clone())
+        .bind(content.status.as_str())
+        .bind(content.visibility.as_str())
+        .bind(content.language.clone())
+        .bind(content.review_due.map(|t| t.to_string()))
+        .bind(content.owner_id.map(|a| a.to_string()))
+        .bind(json.to_owned())
 }
 
 async fn insert_revision(
