@@ -220,6 +220,9 @@ export class Client {
       case 'typing':
         if (f.author_kind !== 'visitor') this.on.typing(f);
         break;
+      case 'answer_delta':
+        if (f.conversation_id === this.conv) this.on.delta(f);
+        break;
     }
   }
 

@@ -64,6 +64,7 @@ export function mount({ shadow, base, origin, site, api }) {
   let open = false;
   let botWaiting = 0; // seq of the visitor message the assistant is answering
   let agentTyping = false;
+  let botTyping = false;
   let needContact = false;
   let conn = 'connecting';
   let voice = null;
@@ -101,7 +102,19 @@ export function mount({ shadow, base, origin, site, api }) {
       const m = msgs.get(clientId);
       if (m) (m.state = 'failed'), drawLog();
     },
+    // An AI answer streaming in: a draft bubble right after the question it answers, replaced
+    // by the committed message (client id `bot:<question id>`) when that lands.
+    delta: (f) => {
+      const k = 'stream:' + f.reply_to;
+      const d = msgs.get(k) || { id: k, author_kind: 'bot', text: '', streaming: true, seq: (msgs.get(f.reply_to)?.seq ?? 1e14) + 0.5 };
+      d.text = f.reset ? '' : d.text + (f.text || '');
+      if (d.text) msgs.set(k, d);
+      else msgs.delete(k);
+      drawLog();
+    },
     typing: (f) => {
+      // The assistant's own "working" signal; its streamed text replaces the dots.
+      if (f.author_kind === 'bot') return (botTyping = f.typing), drawTyping();
       agentTyping = f.typing;
       clearTimeout(ui.typingTimer);
       if (f.typing) ui.typingTimer = setTimeout(() => ((agentTyping = false), drawTyping()), 8000);
@@ -125,6 +138,7 @@ export function mount({ shadow, base, origin, site, api }) {
   function add(m) {
     if (m.private) return;
     if (m.client_id && msgs.has(m.client_id)) msgs.delete(m.client_id);
+    if (m.client_id?.startsWith('bot:')) msgs.delete('stream:' + m.client_id.slice(4));
     msgs.set(m.id, m);
     if (m.author_kind === 'system' && m.event) follow(m.event);
   }
@@ -164,7 +178,7 @@ export function mount({ shadow, base, origin, site, api }) {
     // Structured so a streamed reply can append deltas to `body` before its commit lands.
     const li = h(
       'li',
-      { class: `msg ${m.author_kind}`, 'data-seq': m.seq, 'data-client-id': m.client_id, 'data-state': m.state || 'sent' },
+      { class: `msg ${m.author_kind}${m.streaming ? ' streaming' : ''}`, 'aria-busy': m.streaming ? 'true' : null, 'data-seq': m.seq, 'data-client-id': m.client_id, 'data-state': m.state || 'sent' },
       h('div', { class: mine ? 'sr' : 'who' }, who),
       body,
     );
@@ -208,7 +222,9 @@ export function mount({ shadow, base, origin, site, api }) {
   }
 
   function drawTyping() {
-    if (ui.typing) ui.typing.hidden = !(botWaiting || agentTyping);
+    // Once streamed text shows, it is its own progress indicator.
+    const streaming = [...msgs.keys()].some((k) => k.startsWith('stream:'));
+    if (ui.typing) ui.typing.hidden = !(((botWaiting || botTyping) && !streaming) || agentTyping);
   }
 
   function drawStatus() {

@@ -18,6 +18,8 @@ pub struct Candidate {
     pub link: Option<String>,
     /// Calibrated confidence, 0–1.
     pub confidence: f32,
+    /// The entry's category (`faq`, `policy`, …): the intent recorded for analytics.
+    pub category: String,
 }
 
 /// Retrieval failed (the engine hands off rather than guess).

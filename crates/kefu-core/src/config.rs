@@ -33,6 +33,10 @@ pub struct Config {
     pub ws_send_queue: usize,
     /// Seconds between WebSocket heartbeats; a peer silent for three is dropped.
     pub heartbeat_secs: u64,
+    /// Key that seals secrets at rest (providers' API keys): 32 bytes, base64. Empty: a key
+    /// is generated once into `<data_dir>/secret.key` (mode 0600). Every node of a cluster
+    /// needs the same key.
+    pub secret_key: String,
 }
 
 impl Default for Config {
@@ -49,6 +53,7 @@ impl Default for Config {
             visitor_message_burst: 10,
             ws_send_queue: 256,
             heartbeat_secs: 20,
+            secret_key: String::new(),
         }
     }
 }

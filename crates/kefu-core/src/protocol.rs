@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Attachment, AuthorKind, Conversation, Message, Presence};
-use crate::{AgentId, ConversationId};
+use crate::{AgentId, ConversationId, MessageId};
 
 /// Largest text frame a client may send, in bytes. A 4,000-character message in four-byte
 /// characters plus its envelope fits comfortably.
@@ -95,6 +95,18 @@ pub enum ServerFrame {
         author_id: Option<String>,
         author_name: Option<String>,
         typing: bool,
+    },
+    /// Part of an assistant answer as it is generated (never persisted, no seq). Deltas of one
+    /// answer share `reply_to`, the visitor message being answered; append `text` in arrival
+    /// order, or clear what was shown when `reset` is true. The committed `message` frame
+    /// that follows (its `client_id` is `bot:<reply_to>`) replaces the streamed text.
+    AnswerDelta {
+        conversation_id: ConversationId,
+        reply_to: MessageId,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        text: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        reset: bool,
     },
     /// The other side read up to `seq`.
     Read {

@@ -70,9 +70,41 @@ pub fn supports(question_terms: &HashSet<String>, phrasing_terms: &HashSet<Strin
     !question_terms.is_disjoint(phrasing_terms)
 }
 
+/// How well a passage covers a question, 0–1, for answering from document passages (which,
+/// unlike FAQ entries, have no trained matcher to calibrate them). It is the share of the
+/// question's content terms the passage contains, squared so that partial coverage counts for
+/// much less than full coverage — a passage that shares half the question's words is usually
+/// about something else — and capped below 1, since word overlap is never proof. A question
+/// with a single content term needs that term; with more, at least two must match.
+pub fn passage_confidence(question_terms: &HashSet<String>, passage: &str) -> f32 {
+    if question_terms.is_empty() {
+        return 0.0;
+    }
+    let passage_terms = content_terms(passage);
+    let shared = question_terms.intersection(&passage_terms).count();
+    if shared < question_terms.len().min(2) {
+        return 0.0;
+    }
+    let coverage = shared as f32 / question_terms.len() as f32;
+    0.9 * coverage * coverage
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passage_confidence_rewards_full_coverage_only() {
+        let q = content_terms("How long does shipping to Canada take?");
+        let full = passage_confidence(&q, "Shipping to Canada takes 5 to 7 business days.");
+        let half = passage_confidence(&q, "Shipping is free on orders over $50.");
+        let none = passage_confidence(&q, "Our office is in Berlin.");
+        assert!(full > 0.5, "{full}");
+        assert!(half < full / 2.0, "{half} vs {full}");
+        assert_eq!(none, 0.0);
+        let zh = content_terms("花呗怎么还款");
+        assert!(passage_confidence(&zh, "花呗还款：在支付宝首页进入花呗，点击立即还款。") > 0.5);
+    }
 
     fn shares(q: &str, phrasing: &str) -> bool {
         supports(&content_terms(q), &content_terms(phrasing))

@@ -40,6 +40,8 @@ pub struct SearchResult {
     pub score: f32,
     /// Query terms (after segmentation, stemming and synonyms) found in this chunk.
     pub matched_terms: Vec<String>,
+    /// The entry's source when it is a web address (what a citation links to).
+    pub link: Option<String>,
 }
 
 /// The knowledge base's full-text index.
@@ -252,9 +254,15 @@ impl KbSearch {
             else {
                 continue;
             };
+            let link = entry
+                .content
+                .source
+                .clone()
+                .filter(|s| s.starts_with("https://") || s.starts_with("http://"));
             results.push(SearchResult {
                 entry_id,
                 revision,
+                link,
                 title: entry.content.title,
                 category: entry.content.category,
                 heading_path,

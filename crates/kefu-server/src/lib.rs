@@ -2,6 +2,7 @@
 //! `/api/v1/ws`), the realtime hub, authentication, and the conversation operations both
 //! share. The binary (`kefu serve`) calls [`serve`]; tests call [`spawn`] on port 0.
 
+pub mod ai_providers;
 pub mod auth;
 pub mod bootstrap;
 pub mod chat;
@@ -11,6 +12,7 @@ pub mod jobs;
 pub mod rate_limit;
 pub mod realtime;
 pub mod routes;
+pub mod secrets;
 pub mod state;
 
 use std::net::SocketAddr;

@@ -1,5 +1,6 @@
-//! Shared state handed to every handler: the store, the realtime hub, the configuration and
-//! the per-visitor message limiter.
+//! Shared state handed to every handler: the store, the realtime hub, the configuration, the
+//! per-visitor message limiter, the knowledge indexes, the answer engine and each site's
+//! language-model gateway.
 
 use std::sync::Arc;
 
@@ -10,7 +11,9 @@ use kefu_kb::search::KbSearch;
 use kefu_kb::{FaqIndexes, MatcherConfig};
 use kefu_store::Store;
 
+use crate::ai_providers::SiteGateways;
 use crate::chat::bot::KnowledgeRetriever;
+use crate::secrets::SecretBox;
 
 use crate::rate_limit::VisitorLimiter;
 use crate::realtime::Hub;
@@ -31,6 +34,8 @@ pub struct Inner {
     pub answers: AnswerEngine,
     /// The knowledge base's full-text index (under `<data_dir>/index`).
     pub search: Arc<KbSearch>,
+    /// Each site's language-model gateway (none: the assistant answers offline).
+    pub gateways: SiteGateways,
     /// Wakes the job worker when a job is queued.
     pub jobs_queued: tokio::sync::Notify,
 }
@@ -51,7 +56,14 @@ impl AppState {
         );
         let hub = Hub::new(config.ws_send_queue.max(16));
         let faq = Arc::new(FaqIndexes::new(store.clone(), MatcherConfig::default()));
-        let answers = AnswerEngine::new(Arc::new(KnowledgeRetriever(faq.clone())));
+        let search = Arc::new(search);
+        let answers = AnswerEngine::new(Arc::new(KnowledgeRetriever {
+            store: store.clone(),
+            faq: faq.clone(),
+            search: search.clone(),
+        }));
+        let secrets = SecretBox::load(&config.secret_key, &config.data_dir)?;
+        let gateways = SiteGateways::new(store.clone(), secrets);
         let requeued = store.requeue_running_jobs().await?;
         if requeued > 0 {
             tracing::info!(
@@ -66,7 +78,8 @@ impl AppState {
             limiter,
             faq,
             answers,
-            search: Arc::new(search),
+            search,
+            gateways,
             jobs_queued: tokio::sync::Notify::new(),
         })))
     }

@@ -7,6 +7,7 @@
 //! on both. Each concept has its own module with its `impl Store` block.
 
 mod agents;
+mod ai;
 mod auth;
 mod canned_replies;
 mod conversations;
@@ -30,6 +31,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use agents::NewAgent;
+pub use ai::{AiProviderRow, AiUsageDay, ClassificationCount};
 pub use auth::Session;
 pub use conversations::{ConversationPage, ConversationQuery, Transition};
 pub use error::StoreError;

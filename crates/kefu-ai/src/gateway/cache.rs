@@ -156,6 +156,11 @@ impl ResponseCache {
         }
     }
 
+    /// Drops one answer (the caller judged it unfit to repeat, e.g. the model declined).
+    pub(crate) fn remove(&self, site: SiteId, key: &CacheKey) {
+        self.lock().map.remove(&(site, key.clone()));
+    }
+
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.lock().map.len()

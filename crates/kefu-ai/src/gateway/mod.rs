@@ -204,6 +204,12 @@ impl Gateway {
         GatewayStream { rx }
     }
 
+    /// Drops a cached answer, so the next identical request reaches a provider: the caller
+    /// decides what is worth repeating (a declined answer is not).
+    pub fn forget_cached(&self, site: kefu_core::SiteId, key: &CacheKey) {
+        self.inner.cache.remove(site, key);
+    }
+
     /// Per-site, per-UTC-day token and cost totals since start.
     pub fn usage(&self) -> &UsageLedger {
         &self.inner.ledger

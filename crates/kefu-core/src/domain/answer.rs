@@ -63,4 +63,46 @@ pub struct AnswerMeta {
     /// Suggested questions on a clarification.
     #[serde(default)]
     pub suggestions: Vec<String>,
+    /// The question as retrieval saw it when it differs from the visitor's words (a
+    /// follow-up rewritten into a standalone question).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standalone_question: Option<String>,
+    /// Which model wrote the text; none for the offline answerer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<Generation>,
+}
+
+/// How a language model produced an answer: the debug view agents and admins see.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Generation {
+    pub provider: String,
+    pub model: String,
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+    /// Served from the answer cache (no provider call).
+    pub cache_hit: bool,
+    /// Token budget for the conversation history in the prompt.
+    pub context_budget_tokens: u32,
+    /// History tokens actually sent.
+    pub context_tokens: u32,
+    /// Earlier messages left out to stay within the budget (oldest first).
+    pub context_dropped_messages: u32,
+}
+
+text_enum!(
+    /// The tone of a visitor message, for analytics and optional escalation.
+    Sentiment {
+        Negative => "negative",
+        Neutral => "neutral",
+        Positive => "positive",
+    }
+);
+
+/// What the assistant read into a visitor message, stored with it for analytics.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Classification {
+    /// The knowledge-base category of the closest entry (`faq`, `policy`, …), or `unknown`
+    /// when nothing was close.
+    pub intent: String,
+    pub sentiment: Sentiment,
 }

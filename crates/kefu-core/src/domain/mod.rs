@@ -11,7 +11,9 @@ pub mod tag;
 pub mod visitor;
 
 pub use agent::{Agent, ApiToken, Presence, Role};
-pub use answer::{AnswerKind, AnswerMeta, Citation, HandoffReason};
+pub use answer::{
+    AnswerKind, AnswerMeta, Citation, Classification, Generation, HandoffReason, Sentiment,
+};
 pub use canned_reply::CannedReply;
 pub use conversation::{Conversation, ConversationFilter, ConversationStatus};
 pub use kb_entry::{EntryContent, EntryStatus, Faq, KbEntry, KbRevision, Visibility};

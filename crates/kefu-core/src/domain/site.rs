@@ -57,6 +57,62 @@ pub struct SiteSettings {
     /// Below the answer threshold but at least this, the assistant asks the visitor to pick
     /// from its best guesses instead of handing over at once.
     pub clarify_threshold: f32,
+    /// The assistant's instructions when a language model is configured: brand voice and
+    /// guardrails. Grounding rules (answer only from the knowledge base, cite, say when it
+    /// does not know) are always added by Kefu and cannot be switched off here.
+    pub system_prompt: String,
+    /// Topics the assistant never answers: a visitor message naming one (case-insensitive
+    /// substring) goes to a human with reason `sensitive_topic`.
+    pub forbidden_topics: Vec<String>,
+    /// Hand a conversation to a human when a visitor message reads as clearly negative.
+    pub escalate_on_negative_sentiment: bool,
+    /// Tokens of earlier conversation the language model sees; older messages are left out.
+    pub context_budget_tokens: u32,
+    /// Strip personal data (phones, e-mails, ID and card numbers) from everything sent to a
+    /// language-model provider. On by default; turning it off is an admin's explicit choice.
+    pub redact_provider_input: bool,
+}
+
+impl SiteSettings {
+    /// Checks values serde cannot: ranges and lengths. Called before settings are saved.
+    pub fn validate(&self) -> Result<(), crate::validate::ValidationError> {
+        use crate::validate::ValidationError as E;
+        for (field, v) in [
+            ("answer_threshold", self.answer_threshold),
+            ("clarify_threshold", self.clarify_threshold),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(E::invalid(field, "must be between 0 and 1"));
+            }
+        }
+        if self.clarify_threshold > self.answer_threshold {
+            return Err(E::invalid(
+                "clarify_threshold",
+                "must not be above answer_threshold",
+            ));
+        }
+        if self.system_prompt.chars().count() > 8_000 {
+            return Err(E::invalid("system_prompt", "at most 8000 characters"));
+        }
+        if self.forbidden_topics.len() > 200
+            || self
+                .forbidden_topics
+                .iter()
+                .any(|t| t.trim().is_empty() || t.chars().count() > 100)
+        {
+            return Err(E::invalid(
+                "forbidden_topics",
+                "at most 200 topics of 1-100 characters",
+            ));
+        }
+        if !(100..=32_000).contains(&self.context_budget_tokens) {
+            return Err(E::invalid(
+                "context_budget_tokens",
+                "must be between 100 and 32000",
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for SiteSettings {
@@ -73,6 +129,11 @@ impl Default for SiteSettings {
             widget_title: "Chat with us".to_owned(),
             answer_threshold: 0.40,
             clarify_threshold: 0.2,
+            system_prompt: String::new(),
+            forbidden_topics: Vec::new(),
+            escalate_on_negative_sentiment: false,
+            context_budget_tokens: 1500,
+            redact_provider_input: true,
         }
     }
 }

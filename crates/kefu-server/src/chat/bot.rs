@@ -7,28 +7,82 @@
 use std::sync::Arc;
 
 use kefu_ai::retrieval::{Candidate, RetrievalError, RetrievalFuture, Retriever};
-use kefu_ai::{AnswerRequest, Thresholds};
+use kefu_ai::{AnswerRequest, AnswerUpdate, Policy, Speaker, Thresholds, Turn};
 use kefu_core::domain::{AnswerKind, AuthorKind, ConversationStatus, HandoffReason, Message};
+use kefu_core::protocol::ServerFrame;
 use kefu_core::{ConversationId, SiteId};
+use kefu_kb::lexical_support::{content_terms, passage_confidence};
+use kefu_kb::search::KbSearch;
 use kefu_kb::{Audience, FaqIndexes};
-use kefu_store::{AppendOutcome, NewMessage, Transition};
+use kefu_store::{AppendOutcome, NewMessage, Store, Transition};
+use tokio::sync::mpsc;
 
 use super::{commit, lifecycle};
 use crate::error::ApiResult;
+use crate::realtime::Topic;
 use crate::state::AppState;
 
-/// Retrieval for visitors over the site's FAQ index (published, public entries only).
-pub struct KnowledgeRetriever(pub Arc<FaqIndexes>);
+/// Earlier messages read for context (the token budget trims further).
+const HISTORY_MESSAGES: u32 = 30;
+
+/// Retrieval for visitors: FAQ entries from the site's trained matcher, and passages of other
+/// entries (policies, docs, …) from the full-text index, both over published, public entries
+/// only, merged by confidence.
+pub struct KnowledgeRetriever {
+    pub store: Store,
+    pub faq: Arc<FaqIndexes>,
+    pub search: Arc<KbSearch>,
+}
+
+impl KnowledgeRetriever {
+    async fn passages(
+        &self,
+        site: SiteId,
+        question: &str,
+        k: usize,
+    ) -> Result<Vec<Candidate>, RetrievalError> {
+        let hits = self
+            .search
+            .search(&self.store, site, question, Audience::Visitor, k)
+            .await
+            .map_err(|e| RetrievalError(e.to_string()))?;
+        let terms = content_terms(question);
+        Ok(hits
+            .into_iter()
+            // FAQ entries are the matcher's job; their chunks would double-count them.
+            .filter(|h| h.category != "faq")
+            .filter_map(|h| {
+                let heading = h.heading_path.join(" / ");
+                let confidence =
+                    passage_confidence(&terms, &format!("{} {heading} {}", h.title, h.text));
+                (confidence > 0.0).then(|| Candidate {
+                    entry_id: h.entry_id,
+                    revision: h.revision,
+                    question: if heading.is_empty() {
+                        h.title.clone()
+                    } else {
+                        heading
+                    },
+                    title: h.title,
+                    answer: h.text,
+                    link: h.link,
+                    confidence,
+                    category: h.category,
+                })
+            })
+            .collect())
+    }
+}
 
 impl Retriever for KnowledgeRetriever {
     fn retrieve<'a>(&'a self, site: SiteId, question: &'a str, k: usize) -> RetrievalFuture<'a> {
         Box::pin(async move {
             let index = self
-                .0
+                .faq
                 .get(site, Audience::Visitor)
                 .await
                 .map_err(|e| RetrievalError(e.to_string()))?;
-            Ok(index
+            let mut candidates: Vec<Candidate> = index
                 .rank(question, k)
                 .into_iter()
                 .map(|c| Candidate {
@@ -39,8 +93,16 @@ impl Retriever for KnowledgeRetriever {
                     answer: c.answer,
                     link: c.link,
                     confidence: c.confidence,
+                    category: "faq".to_owned(),
                 })
-                .collect())
+                .collect();
+            candidates.extend(self.passages(site, question, k).await?);
+            candidates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+            // One candidate per entry: several chunks of one document are one source.
+            let mut seen = std::collections::HashSet::new();
+            candidates.retain(|c| seen.insert(c.entry_id));
+            candidates.truncate(k);
+            Ok(candidates)
         })
     }
 }
@@ -56,19 +118,20 @@ pub fn spawn_reply(state: &AppState, conversation: ConversationId, question: Mes
     });
 }
 
-/// Whether the assistant's last word in this conversation, before `before_seq`, was a
-/// clarification (so a second miss hands off instead of asking again).
-async fn after_clarification(
-    state: &AppState,
-    id: ConversationId,
-    before_seq: i64,
-) -> ApiResult<bool> {
-    let recent = state
+async fn reply(state: &AppState, id: ConversationId, question: &Message) -> ApiResult<()> {
+    let conversation = state.store.get_conversation(id).await?;
+    if conversation.status != ConversationStatus::Bot {
+        return Ok(());
+    }
+    let site = state.store.get_site(conversation.site_id).await?;
+    let visitor = state.store.get_visitor(conversation.visitor_id).await?;
+    let earlier = state
         .store
-        .list_messages_before(id, before_seq, 10, false)
-        .await?;
-    Ok(recent
-        .items
+        .list_messages_before(id, question.seq, HISTORY_MESSAGES, false)
+        .await?
+        .items;
+    // Whether the assistant's last word was a clarification (a second miss hands off).
+    let after_clarification = earlier
         .iter()
         .rev()
         .find(|m| m.author_kind == AuthorKind::Bot)
@@ -76,29 +139,88 @@ async fn after_clarification(
             m.answer
                 .as_ref()
                 .is_some_and(|a| a.kind == AnswerKind::Clarify)
-        }))
-}
-
-async fn reply(state: &AppState, id: ConversationId, question: &Message) -> ApiResult<()> {
-    let conversation = state.store.get_conversation(id).await?;
-    if conversation.status != ConversationStatus::Bot {
-        return Ok(());
-    }
-    let site = state.store.get_site(conversation.site_id).await?;
-    let thresholds = Thresholds {
-        answer: site.settings.answer_threshold,
-        clarify: site.settings.clarify_threshold,
+        });
+    let history: Vec<Turn> = earlier
+        .iter()
+        .filter(|m| m.event.is_none() && !m.private && !m.text.trim().is_empty())
+        .filter_map(|m| {
+            let speaker = match m.author_kind {
+                AuthorKind::Visitor => Speaker::Visitor,
+                AuthorKind::Bot => Speaker::Assistant,
+                AuthorKind::Agent => Speaker::Agent,
+                AuthorKind::System => return None,
+            };
+            Some(Turn::new(speaker, m.text.clone()))
+        })
+        .collect();
+    let gateway = match state.gateways.get(site.id).await {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::warn!(site = %site.id, error = %e, "loading the provider chain failed; answering offline");
+            None
+        }
     };
-    let after_clarification = after_clarification(state, id, question.seq).await?;
+    let settings = &site.settings;
+
+    // Show that the assistant is working, then stream its text as it comes.
+    publish_bot_typing(state, id, true);
+    let (updates, mut rx) = mpsc::unbounded_channel::<AnswerUpdate>();
+    let forward = {
+        let state = state.clone();
+        let reply_to = question.id;
+        tokio::spawn(async move {
+            while let Some(update) = rx.recv().await {
+                let (text, reset) = match update {
+                    AnswerUpdate::Delta(t) => (t, false),
+                    AnswerUpdate::Reset => (String::new(), true),
+                };
+                state.hub.publish(
+                    Topic::Conversation(id),
+                    ServerFrame::AnswerDelta {
+                        conversation_id: id,
+                        reply_to,
+                        text,
+                        reset,
+                    },
+                );
+            }
+        })
+    };
     let reply = state
         .answers
-        .answer(AnswerRequest {
-            site: site.id,
-            question: &question.text,
-            thresholds,
-            after_clarification,
-        })
+        .answer(
+            AnswerRequest {
+                site: site.id,
+                visitor: Some(visitor.id),
+                question: &question.text,
+                thresholds: Thresholds {
+                    answer: settings.answer_threshold,
+                    clarify: settings.clarify_threshold,
+                },
+                after_clarification,
+                history: &history,
+                policy: Policy {
+                    system_prompt: &settings.system_prompt,
+                    forbidden_topics: &settings.forbidden_topics,
+                    escalate_on_negative_sentiment: settings.escalate_on_negative_sentiment,
+                    redact_provider_input: settings.redact_provider_input,
+                    context_budget_tokens: settings.context_budget_tokens,
+                },
+                language: visitor.language.as_deref(),
+                llm: gateway.as_ref(),
+            },
+            Some(&updates),
+        )
         .await;
+    drop(updates);
+    // Every delta is out before the committed message, so clients never see them reordered.
+    let _ = forward.await;
+    publish_bot_typing(state, id, false);
+
+    state
+        .store
+        .classify_message(site.id, id, question.id, &reply.classification)
+        .await?;
     let handoff = reply.hands_off();
     let confidence = reply.meta.confidence;
     let citations = reply.meta.citations.clone();
@@ -120,7 +242,19 @@ async fn reply(state: &AppState, id: ConversationId, question: &Message) -> ApiR
     match commit(state, id, message, Some(guard)).await {
         Ok(AppendOutcome::Created { .. }) => {}
         Ok(AppendOutcome::Duplicate { .. }) => return Ok(()),
-        Err(e) if e.code == "invalid_state" => return Ok(()),
+        Err(e) if e.code == "invalid_state" => {
+            // Withdraw what was streamed: a person holds the conversation now.
+            state.hub.publish(
+                Topic::Conversation(id),
+                ServerFrame::AnswerDelta {
+                    conversation_id: id,
+                    reply_to: question.id,
+                    text: String::new(),
+                    reset: true,
+                },
+            );
+            return Ok(());
+        }
         Err(e) => return Err(e),
     }
     for citation in &citations {
@@ -144,4 +278,17 @@ async fn reply(state: &AppState, id: ConversationId, question: &Message) -> ApiR
         lifecycle::request_human(state, id, reason.as_str()).await?;
     }
     Ok(())
+}
+
+fn publish_bot_typing(state: &AppState, id: ConversationId, typing: bool) {
+    state.hub.publish(
+        Topic::Conversation(id),
+        ServerFrame::Typing {
+            conversation_id: id,
+            author_kind: AuthorKind::Bot,
+            author_id: None,
+            author_name: None,
+            typing,
+        },
+    );
 }

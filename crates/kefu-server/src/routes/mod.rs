@@ -2,6 +2,7 @@
 //! wires paths to handlers and layers; docs/API.md is the written contract.
 
 mod agents;
+mod ai_settings;
 mod api_tokens;
 mod auth;
 mod canned_replies;
@@ -114,6 +115,15 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/sites/{id}/kb/unanswered",
             get(kb_unanswered::list_unanswered),
+        )
+        .route(
+            "/sites/{id}/ai/providers",
+            get(ai_settings::list_providers).put(ai_settings::replace_providers),
+        )
+        .route("/sites/{id}/ai/usage", get(ai_settings::get_usage))
+        .route(
+            "/sites/{id}/ai/classifications",
+            get(ai_settings::get_classifications),
         )
         .route(
             "/sites/{id}/kb/unanswered/{question_id}",

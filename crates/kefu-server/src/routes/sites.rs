@@ -100,6 +100,7 @@ pub async fn update_site(
         site.allowed_origins = check_origins(&origins)?;
     }
     if let Some(settings) = patch.settings {
+        settings.validate()?;
         site.settings = settings;
     }
     Ok(Json(state.store.update_site(&site).await?))

@@ -6,7 +6,12 @@
 
 mod support;
 
+/// The gateway's OpenAI-wire test server, shared by path so there is one of it.
+#[path = "../../../kefu-ai/src/gateway/tests/server.rs"]
+mod openai_wire;
+
 mod assistant;
+mod assistant_llm;
 mod auth;
 mod bad_input;
 mod conversations;
