@@ -17,6 +17,7 @@ pub mod language;
 pub mod redact;
 pub mod retrieval;
 pub mod sentiment;
+pub mod summary;
 
 pub use context::{Speaker, Turn};
 pub use engine::{AnswerEngine, AnswerRequest, BotReply, Policy, Thresholds};

@@ -140,19 +140,7 @@ async fn reply(state: &AppState, id: ConversationId, question: &Message) -> ApiR
                 .as_ref()
                 .is_some_and(|a| a.kind == AnswerKind::Clarify)
         });
-    let history: Vec<Turn> = earlier
-        .iter()
-        .filter(|m| m.event.is_none() && !m.private && !m.text.trim().is_empty())
-        .filter_map(|m| {
-            let speaker = match m.author_kind {
-                AuthorKind::Visitor => Speaker::Visitor,
-                AuthorKind::Bot => Speaker::Assistant,
-                AuthorKind::Agent => Speaker::Agent,
-                AuthorKind::System => return None,
-            };
-            Some(Turn::new(speaker, m.text.clone()))
-        })
-        .collect();
+    let history = turns(&earlier);
     let gateway = match state.gateways.get(site.id).await {
         Ok(g) => g,
         Err(e) => {
@@ -278,6 +266,24 @@ async fn reply(state: &AppState, id: ConversationId, question: &Message) -> ApiR
         lifecycle::request_human(state, id, reason.as_str()).await?;
     }
     Ok(())
+}
+
+/// The conversation as the assistant sees it: what visitor, assistant and agents said (no
+/// system entries, no private notes).
+pub fn turns(messages: &[Message]) -> Vec<Turn> {
+    messages
+        .iter()
+        .filter(|m| m.event.is_none() && !m.private && !m.text.trim().is_empty())
+        .filter_map(|m| {
+            let speaker = match m.author_kind {
+                AuthorKind::Visitor => Speaker::Visitor,
+                AuthorKind::Bot => Speaker::Assistant,
+                AuthorKind::Agent => Speaker::Agent,
+                AuthorKind::System => return None,
+            };
+            Some(Turn::new(speaker, m.text.clone()))
+        })
+        .collect()
 }
 
 fn publish_bot_typing(state: &AppState, id: ConversationId, typing: bool) {

@@ -1,11 +1,13 @@
 //! The agent copilot: for a conversation, the knowledge the assistant would use to answer the
 //! visitor's latest message — FAQ answers ranked with confidence, internal entries included
-//! (agents may use them), each with its citation — for the agent to insert, edit and send.
+//! (agents may use them), each with its citation — for the agent to insert, edit and send; and
+//! a summary of the conversation for an agent taking over (by the site's language model when
+//! it has one, else assembled from the conversation).
 
 use axum::Json;
 use axum::extract::State;
 use kefu_core::ConversationId;
-use kefu_core::domain::{AuthorKind, Citation};
+use kefu_core::domain::{AuthorKind, Citation, Generation};
 use kefu_kb::Audience;
 use serde::Serialize;
 
@@ -89,5 +91,74 @@ pub async fn get_suggestions(
         question: Some(question.text.clone()),
         question_seq: Some(question.seq),
         suggestions,
+    }))
+}
+
+/// A conversation summary.
+#[derive(Serialize)]
+pub struct Summary {
+    pub summary: String,
+    /// `model` or `offline` (no provider, or the provider failed).
+    pub source: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generation: Option<Generation>,
+}
+
+/// Messages a summary reads (the newest; the model's budget trims further).
+const SUMMARY_MESSAGES: u32 = 200;
+
+/// `GET /api/v1/conversations/{id}/summary`
+pub async fn get_summary(
+    State(state): State<AppState>,
+    auth: AgentAuth,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> ApiResult<Json<Summary>> {
+    let conversation = state.store.get_conversation(id).await?;
+    auth.require_site(&state, conversation.site_id)
+        .await
+        .map_err(|_| ApiError::not_found("conversation"))?;
+    let site = state.store.get_site(conversation.site_id).await?;
+    let messages = state
+        .store
+        .list_messages_before(id, i64::MAX, SUMMARY_MESSAGES, false)
+        .await?
+        .items;
+    let turns = crate::chat::bot::turns(&messages);
+    let gateway = state.gateways.get(site.id).await?;
+    if let Some(gateway) = gateway.filter(|_| !turns.is_empty()) {
+        let mut request = kefu_ai::gateway::ChatRequest::new(site.id, Vec::new());
+        request.visitor = Some(conversation.visitor_id);
+        match kefu_ai::summary::model_summary(
+            &gateway,
+            request,
+            &turns,
+            site.settings.redact_provider_input,
+        )
+        .await
+        {
+            Ok((summary, r)) if !summary.is_empty() => {
+                return Ok(Json(Summary {
+                    summary,
+                    source: "model",
+                    generation: Some(Generation {
+                        provider: r.provider,
+                        model: r.model,
+                        prompt_tokens: r.usage.prompt_tokens,
+                        completion_tokens: r.usage.completion_tokens,
+                        cache_hit: r.cache_hit,
+                        ..Generation::default()
+                    }),
+                }));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(conversation = %id, error = %e, "summary by the model failed; summarising offline")
+            }
+        }
+    }
+    Ok(Json(Summary {
+        summary: kefu_ai::summary::offline_summary(&turns),
+        source: "offline",
+        generation: None,
     }))
 }

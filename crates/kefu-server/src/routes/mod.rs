@@ -178,6 +178,7 @@ pub fn router(state: AppState) -> Router {
             "/conversations/{id}/suggestions",
             get(copilot::get_suggestions),
         )
+        .route("/conversations/{id}/summary", get(copilot::get_summary))
         .route("/ws", get(ws::upgrade))
         .fallback(|| async { ApiError::not_found("route") });
 

@@ -494,3 +494,65 @@ async fn provider_settings_are_validated() {
         .await;
     assert_eq!(status, 422, "{body}");
 }
+
+#[tokio::test]
+async fn conversation_summary_by_the_model_redacted_else_offline() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    settings(&app, &admin, |_| {}).await;
+    let (visitor, conversation, mut socket) = visitor_watching(&app).await;
+    say(
+        &visitor,
+        &conversation,
+        "My parcel never arrived, call me at 13812345678",
+    )
+    .await;
+    until_bot_message(&mut socket).await;
+    let path = format!("/api/v1/conversations/{conversation}/summary");
+
+    // No provider: assembled from the conversation.
+    let (status, offline) = admin.get(&path).await;
+    assert_eq!(status, 200, "{offline}");
+    assert_eq!(offline["source"], "offline");
+    assert!(
+        offline["summary"]
+            .as_str()
+            .unwrap()
+            .contains("My parcel never arrived"),
+        "{offline}"
+    );
+
+    // With a provider: the model's summary; the transcript it got was redacted.
+    let mock = MockServer::start().await;
+    providers(
+        &app,
+        &admin,
+        json!([{ "name": "p", "base_url": mock.base_url(), "model": "m" }]),
+    )
+    .await;
+    mock.push(Behavior::Answer(Answer::new(&[
+        "- Parcel missing; wants a call back.",
+    ])));
+    let (status, summary) = admin.get(&path).await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(summary["source"], "model");
+    assert_eq!(summary["summary"], "- Parcel missing; wants a call back.");
+    assert_eq!(summary["generation"]["provider"], "p");
+    let sent = mock.requests()[0].body["messages"].to_string();
+    assert!(sent.contains("My parcel never arrived"));
+    assert!(!sent.contains("13812345678"), "{sent}");
+
+    // A failing provider degrades to the offline summary, not an error.
+    mock.set_default(Behavior::Status {
+        code: 400,
+        retry_after: None,
+    });
+    let (status, fallback) = admin.get(&path).await;
+    assert_eq!(status, 200);
+    assert_eq!(fallback["source"], "offline");
+    // Members of other sites cannot read it.
+    let (status, _) = visitor
+        .get(&path.replace("/api/v1/", "/api/v1/visitor/"))
+        .await;
+    assert_eq!(status, 404);
+}
