@@ -9,6 +9,10 @@ root="$(dirname "$here")"
 if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null || { echo "installing chromium failed"; exit 1; }
 fi
+# A CJK font, so the zh-CN screenshots show characters instead of boxes.
+if ! fc-list 2>/dev/null | grep -qi "wqy\|noto.*cjk"; then
+  apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 || echo "note: no CJK font; zh-CN screenshots will show boxes"
+fi
 cd "$here"
 # playwright-core never downloads a browser; the variable just makes that explicit.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1

@@ -275,4 +275,14 @@ export class Client {
     await this.ensureConversation();
     return this.rest('POST', `/conversations/${this.conv}/contact`, { email });
   }
+
+  /** Thumbs up/down (`up` | `down`) on one of the assistant's answers; changeable. */
+  rate(messageId, rating) {
+    return this.rest('POST', `/conversations/${this.conv}/messages/${messageId}/feedback`, { rating });
+  }
+
+  /** 1–5 satisfaction with a resolved conversation. */
+  csat(rating) {
+    return this.rest('POST', `/conversations/${this.conv}/csat`, { rating });
+  }
 }

@@ -189,6 +189,7 @@ export function mount({ shadow, base, origin, site, api }) {
           h('ul', null, ...a.citations.map((c) => h('li', null, c.link ? link(c.title, c.link) : c.title)))),
       );
     }
+    if (a?.kind === 'answer' && m.seq) li.append(thumbs(m));
     if (a?.kind === 'clarify' && a.suggestions?.length) {
       li.append(h('div', { class: 'chips' }, ...a.suggestions.map((s) => h('button', { type: 'button', onclick: () => submit(s) }, s))));
     }
@@ -196,6 +197,35 @@ export function mount({ shadow, base, origin, site, api }) {
       li.append(h('div', { class: 'state' }, m.state === 'failed' ? t('failed') : conn === 'online' ? t('sending') : t('queued')));
     }
     return li;
+  }
+
+  /** Thumbs up/down under an answer; the choice is kept per message on this device. */
+  function thumbs(m) {
+    const k = key('rated:' + m.id);
+    const mine = saved.get(k);
+    const btn = (rating, label, glyph) =>
+      h('button', {
+        type: 'button', class: 'thumb', 'aria-label': t(label), title: t(label), 'aria-pressed': String(mine === rating),
+        onclick: () => client.rate(m.id, rating).then(() => (saved.set(k, rating), drawLog(), say(t('thanks'))), () => say(t('error'))),
+      }, glyph);
+    return h('div', { class: 'rate' }, btn('up', 'helpful', '👍'), btn('down', 'notHelpful', '👎'));
+  }
+
+  /** After a resolution: 1–5 stars once (changeable), kept per conversation on this device. */
+  function csat() {
+    const k = key('csat:' + client.conv);
+    const given = saved.get(k, 0);
+    const stars = [1, 2, 3, 4, 5].map((n) =>
+      h('button', {
+        type: 'button', class: 'star', 'aria-label': t('stars', { n }), 'aria-pressed': String(given === n),
+        onclick: () => client.csat(n).then(() => (saved.set(k, n), drawLog(), say(t('thanks'))), () => say(t('error'))),
+      }, n <= given ? '★' : '☆'));
+    return h('li', { class: 'csat', role: 'group', 'aria-label': t('csat') }, h('div', null, t('csat')), h('div', null, ...stars));
+  }
+
+  /** A short message for screen readers. */
+  function say(text) {
+    if (ui.live) ui.live.textContent = text;
   }
 
   function drawLog() {
@@ -206,6 +236,7 @@ export function mount({ shadow, base, origin, site, api }) {
       items.push(h('li', { class: 'msg bot welcome' }, h('div', { class: 'body' }, render(session.site.welcome_message))));
     }
     for (const m of order()) items.push(bubble(m));
+    if (status === 'resolved' && client.conv) items.push(csat());
     ui.log.replaceChildren(...items);
     if (at || !ui.scrolled) ui.log.scrollTop = ui.log.scrollHeight;
     ui.scrolled = true;

@@ -19,6 +19,8 @@ const S = {
     submit: 'Send e-mail', contactThanks: 'Thanks! We will reply to {email}.',
     badEmail: 'Please enter a valid e-mail address.', error: 'Something went wrong. Please try again.',
     you: 'You', agent: 'Agent', assistant: 'Assistant', messages: 'Messages',
+    helpful: 'Helpful', notHelpful: 'Not helpful', thanks: 'Thanks for your feedback!',
+    csat: 'How satisfied are you with this conversation?', stars: '{n} of 5',
   },
   'zh-CN': {
     open: '打开在线客服', close: '关闭对话', title: '在线客服', input: '输入消息',
@@ -33,6 +35,8 @@ const S = {
     contactAsk: '请留下邮箱，我们会尽快回复您。', email: '邮箱', submit: '提交邮箱',
     contactThanks: '谢谢！我们会回复到 {email}。', badEmail: '请输入有效的邮箱地址。',
     error: '出错了，请重试。', you: '我', agent: '客服', assistant: '智能助手', messages: '消息',
+    helpful: '有帮助', notHelpful: '没帮助', thanks: '感谢您的反馈！',
+    csat: '您对本次服务满意吗？', stars: '{n} 分（满分 5 分）',
   },
   ja: {
     open: 'チャットを開く', close: 'チャットを閉じる', title: 'お問い合わせ', input: 'メッセージを入力',
@@ -49,6 +53,8 @@ const S = {
     email: 'メールアドレス', submit: 'メールを送信', contactThanks: 'ありがとうございます。{email} に返信します。',
     badEmail: '有効なメールアドレスを入力してください。', error: 'エラーが発生しました。もう一度お試しください。',
     you: 'あなた', agent: '担当者', assistant: 'アシスタント', messages: 'メッセージ',
+    helpful: '役に立った', notHelpful: '役に立たなかった', thanks: 'フィードバックありがとうございます！',
+    csat: '今回の対応にどの程度満足されましたか？', stars: '5 段階中 {n}',
   },
   es: {
     open: 'Abrir chat', close: 'Cerrar chat', title: 'Chatea con nosotros', input: 'Escribe un mensaje',
@@ -65,6 +71,8 @@ const S = {
     email: 'Correo electrónico', submit: 'Enviar correo', contactThanks: '¡Gracias! Responderemos a {email}.',
     badEmail: 'Introduce un correo válido.', error: 'Algo salió mal. Inténtalo de nuevo.',
     you: 'Tú', agent: 'Agente', assistant: 'Asistente', messages: 'Mensajes',
+    helpful: 'Útil', notHelpful: 'No es útil', thanks: '¡Gracias por tu opinión!',
+    csat: '¿Qué tan satisfecho estás con esta conversación?', stars: '{n} de 5',
   },
   fr: {
     open: 'Ouvrir le chat', close: 'Fermer le chat', title: 'Discutons', input: 'Écrivez un message',
@@ -81,6 +89,8 @@ const S = {
     email: 'E-mail', submit: 'Envoyer l’e-mail', contactThanks: 'Merci ! Nous répondrons à {email}.',
     badEmail: 'Saisissez une adresse e-mail valide.', error: 'Une erreur est survenue. Réessayez.',
     you: 'Vous', agent: 'Agent', assistant: 'Assistant', messages: 'Messages',
+    helpful: 'Utile', notHelpful: 'Pas utile', thanks: 'Merci pour votre avis !',
+    csat: 'Êtes-vous satisfait de cette conversation ?', stars: '{n} sur 5',
   },
 };
 

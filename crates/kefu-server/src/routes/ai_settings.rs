@@ -217,11 +217,11 @@ pub async fn replace_providers(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DaysParams {
-    days: Option<u32>,
+    pub(super) days: Option<u32>,
 }
 
 /// The start of a period of `days` UTC days ending today (default 30).
-fn since_days(days: Option<u32>) -> Timestamp {
+pub(super) fn since_days(days: Option<u32>) -> Timestamp {
     let days = i64::from(days.unwrap_or(30).clamp(1, 366));
     Timestamp::now().plus_seconds(-(days - 1) * 86_400)
 }

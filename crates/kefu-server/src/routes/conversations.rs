@@ -90,6 +90,8 @@ pub async fn list_conversations(
 pub struct ConversationDetail {
     conversation: Conversation,
     visitor: Visitor,
+    /// The visitor's satisfaction rating, once given.
+    rating: Option<kefu_store::ConversationRating>,
 }
 
 /// `GET /api/v1/conversations/{id}`
@@ -100,9 +102,11 @@ pub async fn get_conversation(
 ) -> ApiResult<Json<ConversationDetail>> {
     let conversation = load(&state, &auth, id).await?;
     let visitor = state.store.get_visitor(conversation.visitor_id).await?;
+    let rating = state.store.get_conversation_rating(id).await?;
     Ok(Json(ConversationDetail {
         conversation,
         visitor,
+        rating,
     }))
 }
 

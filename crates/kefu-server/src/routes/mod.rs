@@ -8,6 +8,7 @@ mod auth;
 mod canned_replies;
 mod conversations;
 mod copilot;
+mod csat;
 mod health;
 mod kb_entries;
 mod kb_imports;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
             post(visitor::request_handoff),
         )
         .route("/conversations/{id}/contact", post(visitor::leave_contact))
+        .route("/conversations/{id}/csat", post(visitor::rate_conversation))
         .route(
             "/conversations/{id}/messages/{message_id}/feedback",
             post(visitor::rate_message),
@@ -121,6 +123,7 @@ pub fn router(state: AppState) -> Router {
             get(ai_settings::list_providers).put(ai_settings::replace_providers),
         )
         .route("/sites/{id}/ai/usage", get(ai_settings::get_usage))
+        .route("/sites/{id}/csat", get(csat::get_csat))
         .route(
             "/sites/{id}/ai/classifications",
             get(ai_settings::get_classifications),
@@ -188,6 +191,9 @@ pub fn router(state: AppState) -> Router {
         .route("/widget.js", get(static_ui::get_widget_loader))
         .route("/widget/{*path}", get(static_ui::get_widget_file))
         .route("/demo", get(static_ui::get_demo))
+        .route("/console", get(static_ui::get_console))
+        .route("/console/", get(static_ui::get_console))
+        .route("/console/{*path}", get(static_ui::get_console_file))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(

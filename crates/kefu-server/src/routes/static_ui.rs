@@ -1,11 +1,18 @@
-//! The visitor widget's files (`web/widget/`), compiled into the binary with rust-embed so a
-//! self-hosted install is one file: `GET /widget.js` (the one-tag loader customers paste into
-//! their pages), `GET /widget/{*path}` (the ES modules and CSS it loads), and `GET /demo?site=ID`
-//! (a plain page embedding the widget, for trying it out).
+//! The browser apps' files, compiled into the binary with rust-embed so a self-hosted install is
+//! one file.
 //!
-//! The loader and modules are loaded from customers' origins — the modules through dynamic
-//! `import()`, which is CORS-mode — so every file answers with `Access-Control-Allow-Origin: *`.
-//! They are public and carry no credentials, so that grants nothing.
+//! The visitor widget (`web/widget/`): `GET /widget.js` (the one-tag loader customers paste into
+//! their pages), `GET /widget/{*path}` (the ES modules and CSS it loads), and `GET /demo?site=ID`
+//! (a plain page embedding the widget, for trying it out). The loader and modules are loaded
+//! from customers' origins — the modules through dynamic `import()`, which is CORS-mode — so
+//! every widget file answers with `Access-Control-Allow-Origin: *`. They are public and carry no
+//! credentials, so that grants nothing.
+//!
+//! The agent console (`web/console/`): `GET /console` and `GET /console/{*path}`. It is a
+//! single-page app with its own URLs (`/console/conversations/…`), so a path that names no file
+//! and does not look like one gets `index.html` and the app routes it. Console files are
+//! same-origin only (no CORS header), may not be framed, and carry a strict Content Security
+//! Policy: the app uses no inline script, style or event handler, so none is allowed.
 
 use axum::extract::Query;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -22,12 +29,33 @@ use crate::extract::ApiPath;
 #[folder = "../../web/widget/"]
 struct WidgetAssets;
 
+/// Everything under `web/console/`, embedded the same way.
+#[derive(RustEmbed)]
+#[folder = "../../web/console/"]
+struct ConsoleAssets;
+
 /// The loader's URL never changes (it is pasted into customers' pages), so caches may keep it
 /// only briefly; the ETag makes the revalidation cheap.
 const LOADER_CACHE: &str = "public, max-age=300";
 /// Modules are fetched by the loader on every page view; an hour is a fair trade between
 /// page weight and how soon an upgrade reaches visitors.
 const MODULE_CACHE: &str = "public, max-age=3600";
+/// Console files are revalidated on every load (a cheap 304 thanks to the ETag), so agents run
+/// the server's own version right after an upgrade; a mix of old and new modules would break
+/// against a changed API.
+const CONSOLE_CACHE: &str = "no-cache";
+/// The console's policy: its own scripts, styles and API only (`'self'` covers its WebSocket),
+/// no plugins, no framing, no `<base>` tricks, forms post only back here.
+const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Which app a file belongs to; decides the folder and the headers.
+#[derive(Clone, Copy)]
+enum App {
+    Widget,
+    Console,
+}
 
 fn content_type(path: &str) -> &'static str {
     match path.rsplit_once('.').map(|(_, ext)| ext) {
@@ -41,13 +69,25 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-/// A widget file with its headers, or 404. `304` when the caller's ETag still matches.
-fn asset(path: &str, cache: &'static str, headers: &HeaderMap) -> Response {
-    // rust-embed never leaves its folder, but a path that tries to is refused outright.
-    if path.is_empty() || path.starts_with('/') || path.split('/').any(|p| p == "..") {
+/// Whether a path could name a file of `app` at all. rust-embed never leaves its folder, but
+/// a path that tries to is refused outright.
+fn plausible(path: &str) -> bool {
+    !(path.is_empty() || path.starts_with('/') || path.split('/').any(|p| p == ".."))
+}
+
+fn embedded(app: App, path: &str) -> Option<rust_embed::EmbeddedFile> {
+    match app {
+        App::Widget => WidgetAssets::get(path),
+        App::Console => ConsoleAssets::get(path),
+    }
+}
+
+/// A file with its headers, or 404. `304` when the caller's ETag still matches.
+fn asset(app: App, path: &str, cache: &'static str, headers: &HeaderMap) -> Response {
+    if !plausible(path) {
         return ApiError::not_found("file").into_response();
     }
-    let Some(file) = WidgetAssets::get(path) else {
+    let Some(file) = embedded(app, path) else {
         return ApiError::not_found("file").into_response();
     };
     let etag = format!(
@@ -78,29 +118,84 @@ fn asset(path: &str, cache: &'static str, headers: &HeaderMap) -> Response {
         h.insert(header::ETAG, v);
     }
     h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    // Pages that isolate themselves (COEP) may still load the widget.
-    h.insert(
-        "cross-origin-resource-policy",
-        HeaderValue::from_static("cross-origin"),
-    );
+    match app {
+        App::Widget => {
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
+            // Pages that isolate themselves (COEP) may still load the widget.
+            h.insert(
+                "cross-origin-resource-policy",
+                HeaderValue::from_static("cross-origin"),
+            );
+        }
+        App::Console => {
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CONSOLE_CSP),
+            );
+            h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            h.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("same-origin"),
+            );
+            h.insert(
+                "cross-origin-resource-policy",
+                HeaderValue::from_static("same-origin"),
+            );
+        }
+    }
     response
 }
 
 /// `GET /widget.js`: the loader.
 pub async fn get_widget_loader(headers: HeaderMap) -> Response {
-    asset("widget.js", LOADER_CACHE, &headers)
+    asset(App::Widget, "widget.js", LOADER_CACHE, &headers)
 }
 
 /// `GET /widget/{*path}`: the modules and stylesheet the loader pulls in.
 pub async fn get_widget_file(ApiPath(path): ApiPath<String>, headers: HeaderMap) -> Response {
-    asset(&path, MODULE_CACHE, &headers)
+    asset(App::Widget, &path, MODULE_CACHE, &headers)
+}
+
+/// The file a console path is served from: the file itself when it exists, else the app's
+/// `index.html` for anything that looks like one of the app's own pages. A missing name with
+/// an extension (`/console/missing.js`) stays a 404, so a broken module import fails loudly
+/// instead of receiving HTML.
+fn console_file(path: &str) -> Option<&str> {
+    if path.is_empty() {
+        return Some("index.html");
+    }
+    if !plausible(path) {
+        return None;
+    }
+    if ConsoleAssets::get(path).is_some() {
+        return Some(path);
+    }
+    let last = path.rsplit('/').next().unwrap_or_default();
+    if last.contains('.') {
+        None
+    } else {
+        Some("index.html")
+    }
+}
+
+/// `GET /console`: the agent console.
+pub async fn get_console(headers: HeaderMap) -> Response {
+    asset(App::Console, "index.html", CONSOLE_CACHE, &headers)
+}
+
+/// `GET /console/{*path}`: the console's modules and stylesheet, or its `index.html` for the
+/// app's own URLs (reloading `/console/conversations/…` must work).
+pub async fn get_console_file(ApiPath(path): ApiPath<String>, headers: HeaderMap) -> Response {
+    match console_file(&path) {
+        Some(file) => asset(App::Console, file, CONSOLE_CACHE, &headers),
+        None => ApiError::not_found("file").into_response(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -165,7 +260,46 @@ mod tests {
 
     #[test]
     fn paths_leaving_the_folder_are_refused() {
-        let r = asset("../Cargo.toml", MODULE_CACHE, &HeaderMap::new());
+        let r = asset(
+            App::Widget,
+            "../Cargo.toml",
+            MODULE_CACHE,
+            &HeaderMap::new(),
+        );
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let r = asset(
+            App::Console,
+            "../Cargo.toml",
+            CONSOLE_CACHE,
+            &HeaderMap::new(),
+        );
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert_eq!(console_file("../widget/app.js"), None);
+    }
+
+    #[test]
+    fn console_pages_fall_back_to_the_app_but_missing_files_do_not() {
+        assert!(ConsoleAssets::get("index.html").is_some());
+        assert_eq!(console_file(""), Some("index.html"));
+        assert_eq!(console_file("app.js"), Some("app.js"));
+        assert_eq!(console_file("conversations/0190aa"), Some("index.html"));
+        assert_eq!(console_file("kb/entries/x/history"), Some("index.html"));
+        assert_eq!(console_file("missing.js"), None);
+        assert_eq!(console_file("kb/missing.css"), None);
+    }
+
+    #[test]
+    fn console_files_are_same_origin_and_locked_down() {
+        let r = asset(App::Console, "index.html", CONSOLE_CACHE, &HeaderMap::new());
+        let h = r.headers();
+        assert!(h.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+        let csp = h
+            .get(header::CONTENT_SECURITY_POLICY)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
+        assert_eq!(h.get(header::X_FRAME_OPTIONS).unwrap(), "DENY");
+        assert_eq!(h.get(header::CACHE_CONTROL).unwrap(), CONSOLE_CACHE);
     }
 }

@@ -436,3 +436,41 @@ pub async fn rate_message(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsatRequest {
+    /// 1 (very unhappy) to 5 (very happy).
+    rating: i64,
+    comment: Option<String>,
+}
+
+/// `POST /api/v1/visitor/conversations/{id}/csat`: the visitor rates a resolved conversation
+/// (changeable). Rating an open conversation is refused: the service is not over yet.
+pub async fn rate_conversation(
+    State(state): State<AppState>,
+    auth: VisitorAuth,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(req): ApiJson<CsatRequest>,
+) -> ApiResult<StatusCode> {
+    let conversation = auth.own_conversation(&state, id).await?;
+    if !(1..=5).contains(&req.rating) {
+        return Err(validate::ValidationError::invalid("rating", "1 to 5").into());
+    }
+    let comment = req
+        .comment
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| validate::short_text("comment", &c, 1000))
+        .transpose()?;
+    if conversation.status != ConversationStatus::Resolved {
+        return Err(ApiError::conflict(
+            "invalid_state",
+            "only a resolved conversation can be rated",
+        ));
+    }
+    state
+        .store
+        .rate_conversation(conversation.site_id, id, req.rating, comment.as_deref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -222,3 +222,53 @@ async fn sites_with_allowed_origins_refuse_other_pages() {
         .await;
     assert_eq!(status, 422);
 }
+
+#[tokio::test]
+async fn csat_only_for_resolved_conversations_changeable_and_summarised() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let visitor = app.visitor().await;
+    let conversation = visitor.open_conversation("hello").await;
+    let path = format!("/api/v1/visitor/conversations/{conversation}/csat");
+    let (status, body) = visitor.post(&path, json!({ "rating": 5 })).await;
+    assert_eq!(status, 409, "open conversations cannot be rated: {body}");
+    assert_eq!(body["error"]["code"], "invalid_state");
+    let (status, _) = admin
+        .post(
+            &format!("/api/v1/conversations/{conversation}/resolve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    for bad in [
+        json!({ "rating": 0 }),
+        json!({ "rating": 6 }),
+        json!({ "stars": 5 }),
+    ] {
+        let (status, body) = visitor.post(&path, bad.clone()).await;
+        assert!(status.is_client_error(), "{bad}: {status}");
+        assert!(body["error"]["code"].is_string());
+    }
+    let (status, _) = visitor.post(&path, json!({ "rating": 2 })).await;
+    assert_eq!(status, 204);
+    let (status, _) = visitor
+        .post(&path, json!({ "rating": 5, "comment": "quick and kind" }))
+        .await;
+    assert_eq!(status, 204);
+    let (_, detail) = admin
+        .get(&format!("/api/v1/conversations/{conversation}"))
+        .await;
+    assert_eq!(detail["rating"]["rating"], 5);
+    assert_eq!(detail["rating"]["comment"], "quick and kind");
+    let (_, csat) = admin
+        .get(&format!("/api/v1/sites/{}/csat?days=7", app.site_id))
+        .await;
+    assert_eq!(csat["ratings"], 1);
+    assert_eq!(csat["average"], 5.0);
+    assert_eq!(csat["satisfied_share"], 1.0);
+    assert_eq!(csat["distribution"], json!([0, 0, 0, 0, 1]));
+    // Another visitor cannot rate it.
+    let other = app.visitor().await;
+    let (status, _) = other.post(&path, json!({ "rating": 1 })).await;
+    assert_eq!(status, 403);
+}

@@ -1,0 +1,56 @@
+// Feedback from the widget against the real server: thumbs up on an assistant answer moves the
+// cited entry's totals, and once an agent resolves the conversation the visitor rates it 1-5,
+// which the agent API and the site's CSAT figures show.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startKefu, setupKnowledge, hostilePage, launchBrowser } from '../lib/harness.mjs';
+
+let kefu;
+let host;
+let browser;
+
+before(async () => {
+  kefu = await startKefu();
+  await setupKnowledge(kefu);
+  host = await hostilePage(kefu);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await host?.close();
+  await kefu?.stop();
+});
+
+test('thumbs up on an answer, then a CSAT rating after the agent resolves', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(host.url);
+  await page.locator('kefu-widget .launcher').click();
+  const input = page.locator('kefu-widget #kf-input');
+  await input.fill('How do I get a refund?');
+  await input.press('Enter');
+  const answer = page.locator('kefu-widget .msg.bot:not(.welcome):not(.streaming)').last();
+  await answer.locator('.body').getByText('30 days', { exact: false }).waitFor({ timeout: 15000 });
+
+  const up = answer.getByRole('button', { name: 'Helpful', exact: true });
+  await up.click();
+  await answer.locator('.thumb[aria-pressed="true"]').waitFor();
+  const entries = await kefu.agent('GET', `/sites/${kefu.siteId}/kb/entries`);
+  const refund = entries.items.find((e) => e.content?.title === 'How do I get a refund?' || e.title === 'How do I get a refund?');
+  const entry = await kefu.agent('GET', `/kb/entries/${refund.id}`);
+  assert.equal(entry.thumbs_up, 1);
+
+  const conv = await page.evaluate((site) => JSON.parse(localStorage.getItem(`kefu:${site}:conv`)), kefu.siteId);
+  await kefu.agent('POST', `/conversations/${conv}/resolve`, {});
+  const stars = page.locator('kefu-widget .csat');
+  await stars.waitFor({ timeout: 15000 });
+  await stars.getByRole('button', { name: '4 of 5' }).click();
+  await stars.locator('.star[aria-pressed="true"]').waitFor();
+  const detail = await kefu.agent('GET', `/conversations/${conv}`);
+  assert.equal(detail.rating.rating, 4);
+  const csat = await kefu.agent('GET', `/sites/${kefu.siteId}/csat`);
+  assert.equal(csat.ratings, 1);
+  assert.equal(csat.average, 4);
+  await context.close();
+});
