@@ -54,3 +54,33 @@ test('thumbs up on an answer, then a CSAT rating after the agent resolves', asyn
   assert.equal(csat.average, 4);
   await context.close();
 });
+
+test('a site requiring consent shows its notice and privacy link; the composer waits for Accept', async () => {
+  const site = await kefu.agent('GET', `/sites/${kefu.siteId}`);
+  await kefu.agent('PATCH', `/sites/${kefu.siteId}`, {
+    settings: { ...site.settings, consent_required: true, consent_version: 'v2', consent_notice: 'We keep chats for 90 days.', privacy_policy_url: 'https://shop.example/privacy' },
+  });
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(host.url);
+  await page.locator('kefu-widget .launcher').click();
+  const notice = page.locator('kefu-widget .consent');
+  await notice.getByText('We keep chats for 90 days.').waitFor({ timeout: 15000 });
+  assert.equal(await notice.getByRole('link', { name: 'Privacy policy' }).getAttribute('href'), 'https://shop.example/privacy');
+  const input = page.locator('kefu-widget #kf-input');
+  assert.ok(await input.isDisabled(), 'no typing before consent');
+  await notice.getByRole('button', { name: 'Accept and continue' }).click();
+  await page.waitForFunction(() => !document.querySelector('kefu-widget').shadowRoot.querySelector('#kf-input').disabled);
+  await input.fill('How do I get a refund?');
+  await input.press('Enter');
+  await page.locator('kefu-widget .msg.bot:not(.welcome)').last().locator('.body').getByText('30 days', { exact: false }).waitFor({ timeout: 15000 });
+  // The policy link stays; the notice does not come back on reload.
+  await page.reload();
+  // The panel remembers being open across reloads; open it only if it is not.
+  await page.locator('kefu-widget .launcher').waitFor();
+  await page.waitForTimeout(500);
+  if (!(await page.locator('kefu-widget .panel').isVisible())) await page.locator('kefu-widget .launcher').click();
+  await page.locator('kefu-widget .consent .privacy a').waitFor();
+  assert.ok(!(await input.isDisabled()));
+  await context.close();
+});

@@ -281,6 +281,11 @@ export class Client {
     return this.rest('POST', `/conversations/${this.conv}/messages/${messageId}/feedback`, { rating });
   }
 
+  /** Accepts the site's privacy notice of this version. */
+  consent(version) {
+    return this.rest('POST', '/consent', { version });
+  }
+
   /** 1–5 satisfaction with a resolved conversation. */
   csat(rating) {
     return this.rest('POST', `/conversations/${this.conv}/csat`, { rating });

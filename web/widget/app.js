@@ -387,11 +387,42 @@ export function mount({ shadow, base, origin, site, api }) {
       h('header', null, (ui.title = h('h2', { id: 'kf-title' }, session?.site.widget_title || t('title'))), ui.gear,
         h('button', { class: 'icon', type: 'button', 'aria-label': t('close'), onclick: () => toggle(false) }, icon('close'))),
       h('div', { class: 'bar' }, h('button', { class: 'human', type: 'button', onclick: human }, t('human')), ui.status),
-      ui.settings, ui.log, ui.live, ui.typing, ui.contact, ui.emoji, ui.form);
+      ui.settings, ui.log, ui.live, ui.typing, ui.contact, (ui.consent = h('div', { class: 'consent', hidden: true })), ui.emoji, ui.form);
     root.replaceChildren(ui.launcher, ui.panel);
     applyLook();
     drawStatus();
+    drawConsent();
     drawLog();
+  }
+
+  /** The privacy notice, until the visitor accepts its current version; the composer waits. */
+  function drawConsent() {
+    if (!ui.consent || !session) return;
+    const s = session.site;
+    const privacy = s.privacy_policy_url ? link(t('privacy'), s.privacy_policy_url) : null;
+    const need = s.consent_required && session.visitor.consent_version !== s.consent_version;
+    ui.consent.hidden = !need;
+    ui.input.disabled = need;
+    if (!need) {
+      // Accepted (or not required): only the policy link stays, when the site has one.
+      ui.consent.replaceChildren(...(privacy ? [h('p', { class: 'privacy' }, privacy)] : []));
+      ui.consent.hidden = !privacy;
+      return;
+    }
+    const err = h('p', { class: 'err', role: 'alert' });
+    const accept = h('button', { type: 'button', class: 'primary', onclick: async () => {
+      try {
+        await client.consent(s.consent_version);
+        session.visitor.consent_version = s.consent_version;
+        drawConsent();
+        ui.input.focus();
+      } catch (x) {
+        // The notice changed meanwhile: fetch the current one and show it.
+        if (x.code === 'stale_consent') (session = await client.start(lang)), drawConsent();
+        else err.textContent = t('error');
+      }
+    } }, t('accept'));
+    ui.consent.replaceChildren(h('p', null, s.consent_notice), ...(privacy ? [h('p', null, privacy)] : []), accept, err);
   }
 
   function grow() {
@@ -474,6 +505,7 @@ export function mount({ shadow, base, origin, site, api }) {
       }
       // Not a rebuild: the visitor may already be typing in the panel.
       ui.title.textContent = session.site.widget_title || t('title');
+      drawConsent();
       drawLog();
       client.connect();
       seen();

@@ -21,6 +21,7 @@ const S = {
     you: 'You', agent: 'Agent', assistant: 'Assistant', messages: 'Messages',
     helpful: 'Helpful', notHelpful: 'Not helpful', thanks: 'Thanks for your feedback!',
     csat: 'How satisfied are you with this conversation?', stars: '{n} of 5',
+    accept: 'Accept and continue', privacy: 'Privacy policy',
   },
   'zh-CN': {
     open: '打开在线客服', close: '关闭对话', title: '在线客服', input: '输入消息',
@@ -37,6 +38,7 @@ const S = {
     error: '出错了，请重试。', you: '我', agent: '客服', assistant: '智能助手', messages: '消息',
     helpful: '有帮助', notHelpful: '没帮助', thanks: '感谢您的反馈！',
     csat: '您对本次服务满意吗？', stars: '{n} 分（满分 5 分）',
+    accept: '同意并继续', privacy: '隐私政策',
   },
   ja: {
     open: 'チャットを開く', close: 'チャットを閉じる', title: 'お問い合わせ', input: 'メッセージを入力',
@@ -55,6 +57,7 @@ const S = {
     you: 'あなた', agent: '担当者', assistant: 'アシスタント', messages: 'メッセージ',
     helpful: '役に立った', notHelpful: '役に立たなかった', thanks: 'フィードバックありがとうございます！',
     csat: '今回の対応にどの程度満足されましたか？', stars: '5 段階中 {n}',
+    accept: '同意して続ける', privacy: 'プライバシーポリシー',
   },
   es: {
     open: 'Abrir chat', close: 'Cerrar chat', title: 'Chatea con nosotros', input: 'Escribe un mensaje',
@@ -73,6 +76,7 @@ const S = {
     you: 'Tú', agent: 'Agente', assistant: 'Asistente', messages: 'Mensajes',
     helpful: 'Útil', notHelpful: 'No es útil', thanks: '¡Gracias por tu opinión!',
     csat: '¿Qué tan satisfecho estás con esta conversación?', stars: '{n} de 5',
+    accept: 'Aceptar y continuar', privacy: 'Política de privacidad',
   },
   fr: {
     open: 'Ouvrir le chat', close: 'Fermer le chat', title: 'Discutons', input: 'Écrivez un message',
@@ -91,6 +95,7 @@ const S = {
     you: 'Vous', agent: 'Agent', assistant: 'Assistant', messages: 'Messages',
     helpful: 'Utile', notHelpful: 'Pas utile', thanks: 'Merci pour votre avis !',
     csat: 'Êtes-vous satisfait de cette conversation ?', stars: '{n} sur 5',
+    accept: 'Accepter et continuer', privacy: 'Politique de confidentialité',
   },
 };
 

@@ -4,11 +4,11 @@ use kefu_core::domain::Visitor;
 use kefu_core::{SiteId, Timestamp, VisitorId};
 use sqlx::any::AnyRow;
 
-use crate::row::{opt_text, parsed, time};
+use crate::row::{opt_text, opt_time, parsed, time};
 use crate::{Result, Store, StoreError};
 
 const COLUMNS: &str = "id, site_id, name, email, page_url, referrer, language, user_agent, \
-                       ip_truncated, created_at, last_seen_at";
+                       ip_truncated, consent_version, consent_at, created_at, last_seen_at";
 
 fn from_row(row: &AnyRow) -> Result<Visitor> {
     Ok(Visitor {
@@ -21,6 +21,8 @@ fn from_row(row: &AnyRow) -> Result<Visitor> {
         language: opt_text(row, "language")?,
         user_agent: opt_text(row, "user_agent")?,
         ip_truncated: opt_text(row, "ip_truncated")?,
+        consent_version: opt_text(row, "consent_version")?,
+        consent_at: opt_time(row, "consent_at")?,
         created_at: time(row, "created_at")?,
         last_seen_at: time(row, "last_seen_at")?,
     })
@@ -37,6 +39,17 @@ pub struct VisitorSeen {
 }
 
 impl Store {
+    /// Records that the visitor accepted this version of the site's privacy notice.
+    pub async fn record_consent(&self, visitor: VisitorId, version: &str) -> Result<Visitor> {
+        sqlx::query("UPDATE visitors SET consent_version = $1, consent_at = $2 WHERE id = $3")
+            .bind(version.to_owned())
+            .bind(Timestamp::now().to_string())
+            .bind(visitor.to_string())
+            .execute(&self.pool)
+            .await?;
+        self.get_visitor(visitor).await
+    }
+
     /// Creates a visitor holding the token with this hash.
     pub async fn create_visitor(
         &self,

@@ -71,6 +71,14 @@ pub struct SiteSettings {
     /// Strip personal data (phones, e-mails, ID and card numbers) from everything sent to a
     /// language-model provider. On by default; turning it off is an admin's explicit choice.
     pub redact_provider_input: bool,
+    /// Visitors must accept the privacy notice before their first message.
+    pub consent_required: bool,
+    /// The notice the widget shows (plain text).
+    pub consent_notice: String,
+    /// Changing the version asks every visitor to accept the new notice.
+    pub consent_version: String,
+    /// Linked from the widget when set.
+    pub privacy_policy_url: String,
 }
 
 impl SiteSettings {
@@ -111,6 +119,22 @@ impl SiteSettings {
                 "must be between 100 and 32000",
             ));
         }
+        if self.consent_notice.trim().is_empty() || self.consent_notice.chars().count() > 2_000 {
+            return Err(E::invalid("consent_notice", "1-2000 characters"));
+        }
+        let version = self.consent_version.trim();
+        if version.is_empty() || version.chars().count() > 40 {
+            return Err(E::invalid("consent_version", "1-40 characters"));
+        }
+        let url = self.privacy_policy_url.trim();
+        if !url.is_empty()
+            && (!(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 500)
+        {
+            return Err(E::invalid(
+                "privacy_policy_url",
+                "an http(s) address of at most 500 characters, or empty",
+            ));
+        }
         Ok(())
     }
 }
@@ -134,6 +158,12 @@ impl Default for SiteSettings {
             escalate_on_negative_sentiment: false,
             context_budget_tokens: 1500,
             redact_provider_input: true,
+            consent_required: false,
+            consent_notice: "We store this conversation to help you and to improve our service. \
+                             Please do not share passwords or card numbers."
+                .to_owned(),
+            consent_version: "1".to_owned(),
+            privacy_policy_url: String::new(),
         }
     }
 }

@@ -20,6 +20,9 @@ pub struct Visitor {
     pub user_agent: Option<String>,
     /// The network part only: IPv4 /24, IPv6 /48.
     pub ip_truncated: Option<String>,
+    /// The version of the site's privacy notice the visitor accepted, and when.
+    pub consent_version: Option<String>,
+    pub consent_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
 }

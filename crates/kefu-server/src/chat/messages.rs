@@ -59,6 +59,7 @@ pub async fn send_as_visitor(
     }
     let text = validate::message_text(&out.text, state.config.max_message_chars)?;
     check_attachments(&out.attachments)?;
+    require_consent(state, visitor).await?;
     state.limiter.check(visitor.id)?;
     let reopen = conversation.status == ConversationStatus::Resolved;
     let outcome = commit(
@@ -160,4 +161,24 @@ pub async fn leave_contact(
     )
     .await?;
     Ok((visitor, outcome))
+}
+
+/// Sites that require consent refuse visitor messages until the current notice is accepted.
+/// Checked here, on the one path every visitor message takes (REST and WebSocket alike).
+pub async fn require_consent(state: &AppState, visitor: &Visitor) -> ApiResult<()> {
+    let site = state.store.get_site(visitor.site_id).await?;
+    let s = &site.settings;
+    let accepted = |v: &Visitor| v.consent_version.as_deref() == Some(s.consent_version.as_str());
+    if !s.consent_required || accepted(visitor) {
+        return Ok(());
+    }
+    // A socket authenticated before the visitor accepted holds an older copy: re-read.
+    if !accepted(&state.store.get_visitor(visitor.id).await?) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "consent_required",
+            "accept the site's privacy notice first (POST /api/v1/visitor/consent)",
+        ));
+    }
+    Ok(())
 }

@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
 
     let visitor_api = Router::new()
         .route("/sessions", post(visitor::create_session))
+        .route("/consent", post(visitor::give_consent))
         .route(
             "/conversations",
             get(visitor::list_conversations).post(visitor::create_conversation),

@@ -46,6 +46,12 @@ pub struct WidgetSite {
     widget_color: String,
     widget_title: String,
     bot_enabled: bool,
+    /// When true, the visitor must accept `consent_notice` (version `consent_version`) before
+    /// the first message.
+    consent_required: bool,
+    consent_notice: String,
+    consent_version: String,
+    privacy_policy_url: Option<String>,
 }
 
 /// The visitor's own view of themselves.
@@ -54,6 +60,8 @@ pub struct VisitorView {
     id: kefu_core::VisitorId,
     name: Option<String>,
     email: Option<String>,
+    /// The notice version this visitor accepted, if any.
+    consent_version: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -156,6 +164,7 @@ pub async fn create_session(
                 id: visitor.id,
                 name: visitor.name,
                 email: visitor.email,
+                consent_version: visitor.consent_version,
             },
             site: WidgetSite {
                 id: site.id,
@@ -165,6 +174,10 @@ pub async fn create_session(
                 widget_color: s.widget_color,
                 widget_title: s.widget_title,
                 bot_enabled: s.bot_enabled,
+                consent_required: s.consent_required,
+                consent_notice: s.consent_notice,
+                consent_version: s.consent_version,
+                privacy_policy_url: Some(s.privacy_policy_url).filter(|u| !u.is_empty()),
             },
             agents_online,
         }),
@@ -207,6 +220,11 @@ pub async fn create_conversation(
 ) -> ApiResult<(StatusCode, Json<NewConversationResponse>)> {
     let req = body.map(|b| b.0).unwrap_or_default();
     let visitor = &auth.visitor;
+    // Before anything is created: a refused first message must not leave an empty
+    // conversation behind.
+    if req.message.is_some() {
+        messages::require_consent(&state, visitor).await?;
+    }
     let open = state
         .store
         .list_visitor_conversations(visitor.id)
@@ -472,5 +490,34 @@ pub async fn rate_conversation(
         .store
         .rate_conversation(conversation.site_id, id, req.rating, comment.as_deref())
         .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRequest {
+    /// The notice version the visitor was shown.
+    version: String,
+}
+
+/// `POST /api/v1/visitor/consent`: the visitor accepts the site's privacy notice. The version
+/// must be the current one, so a notice changed while the widget was open is shown again.
+pub async fn give_consent(
+    State(state): State<AppState>,
+    auth: VisitorAuth,
+    ApiJson(req): ApiJson<ConsentRequest>,
+) -> ApiResult<StatusCode> {
+    let site = state.store.get_site(auth.visitor.site_id).await?;
+    if req.version != site.settings.consent_version {
+        return Err(ApiError::conflict(
+            "stale_consent",
+            "the privacy notice has changed; show the current one",
+        ));
+    }
+    state
+        .store
+        .record_consent(auth.visitor.id, &req.version)
+        .await?;
+    tracing::info!(visitor = %auth.visitor.id, version = %req.version, "privacy notice accepted");
     Ok(StatusCode::NO_CONTENT)
 }

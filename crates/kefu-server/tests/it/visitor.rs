@@ -272,3 +272,86 @@ async fn csat_only_for_resolved_conversations_changeable_and_summarised() {
     let (status, _) = other.post(&path, json!({ "rating": 1 })).await;
     assert_eq!(status, 403);
 }
+
+#[tokio::test]
+async fn a_site_requiring_consent_refuses_messages_until_the_current_notice_is_accepted() {
+    use reqwest::Method;
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let site_path = format!("/api/v1/sites/{}", app.site_id);
+    let (_, site) = admin.get(&site_path).await;
+    let mut settings = site["settings"].clone();
+    settings["consent_required"] = json!(true);
+    settings["consent_version"] = json!("2026-11");
+    settings["privacy_policy_url"] = json!("https://shop.example/privacy");
+    let (status, body) = admin
+        .send(
+            Method::PATCH,
+            &site_path,
+            Some(json!({ "settings": settings.clone() })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let visitor = app.visitor().await;
+    let (status, body) = visitor
+        .post(
+            "/api/v1/visitor/conversations",
+            json!({ "message": { "client_id": "c-1", "text": "hello" } }),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["code"], "consent_required");
+    let (status, body) = visitor
+        .post("/api/v1/visitor/consent", json!({ "version": "old" }))
+        .await;
+    assert_eq!(status, 409);
+    assert_eq!(body["error"]["code"], "stale_consent");
+    let (status, _) = visitor
+        .post("/api/v1/visitor/consent", json!({ "version": "2026-11" }))
+        .await;
+    assert_eq!(status, 204);
+    let conversation = visitor.open_conversation("hello").await;
+    // Agents see when and which version was accepted.
+    let (_, detail) = admin
+        .get(&format!("/api/v1/conversations/{conversation}"))
+        .await;
+    assert_eq!(detail["visitor"]["consent_version"], "2026-11");
+    assert!(detail["visitor"]["consent_at"].is_string());
+
+    // A new notice version asks again; nothing already stored is lost.
+    settings["consent_version"] = json!("2027-01");
+    admin
+        .send(
+            Method::PATCH,
+            &site_path,
+            Some(json!({ "settings": settings.clone() })),
+        )
+        .await;
+    let (status, body) = visitor
+        .post(
+            &format!("/api/v1/visitor/conversations/{conversation}/messages"),
+            json!({ "client_id": "c-2", "text": "again" }),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    let (_, log) = visitor
+        .get(&format!(
+            "/api/v1/visitor/conversations/{conversation}/messages"
+        ))
+        .await;
+    let items = log["items"].as_array().unwrap();
+    assert!(items.iter().any(|m| m["text"] == "hello"));
+    assert!(items.iter().all(|m| m["text"] != "again"), "{log}");
+
+    // Bad settings are refused.
+    settings["privacy_policy_url"] = json!("javascript:alert(1)");
+    let (status, _) = admin
+        .send(
+            Method::PATCH,
+            &site_path,
+            Some(json!({ "settings": settings })),
+        )
+        .await;
+    assert_eq!(status, 422);
+}
