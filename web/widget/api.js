@@ -84,6 +84,8 @@ export class Client {
       page_url: location.href.slice(0, 2000),
       referrer: document.referrer.slice(0, 2000) || undefined,
       language,
+      // Set by Kefu.identify: the customer's signed user; the server checks the signature.
+      user: this.user || undefined,
     });
     if (s.token !== this.token) {
       // A new visitor: whatever conversation was remembered belonged to someone else.

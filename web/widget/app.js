@@ -558,6 +558,13 @@ export function mount({ shadow, base, origin, site, api }) {
     },
     setTheme: (v) => ['system', 'light', 'dark'].includes(v) && ((prefs.theme = v), build(), savePrefs()),
     setFontSize: (v) => ['s', 'm', 'l'].includes(v) && ((prefs.font = v), build(), savePrefs()),
+    // { id, name, email, signature }: signature = hex HMAC-SHA256(site identity secret, id),
+    // computed on the customer's server. An unverified claim leaves the visitor anonymous.
+    identify: (user) => {
+      if (!user || typeof user.id !== 'string' || typeof user.signature !== 'string') return;
+      client.user = { id: user.id, name: user.name, email: user.email, signature: user.signature };
+      if (session) client.start(lang).then((s) => ((session = s), drawConsent()), () => {});
+    },
   });
   for (const [name, args] of api._queue || []) api[name]?.(...args);
   delete api._queue;

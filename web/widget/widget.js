@@ -11,7 +11,7 @@
   const src = new URL(tag.src, location.href);
   const queue = [];
   const api = { site, _queue: queue };
-  for (const name of ['open', 'close', 'toggle', 'setLocale', 'setTheme', 'setFontSize']) {
+  for (const name of ['open', 'close', 'toggle', 'setLocale', 'setTheme', 'setFontSize', 'identify']) {
     api[name] = (...args) => queue.push([name, args]);
   }
   window.Kefu = api;

@@ -134,4 +134,27 @@ impl Store {
                 .await?;
         Ok(row.is_some())
     }
+
+    /// The site's sealed identity-verification secret, if one was made.
+    pub async fn get_identity_secret(&self, site: SiteId) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT identity_secret_sealed FROM sites WHERE id = $1")
+            .bind(site.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("site"))?;
+        crate::row::opt_text(&row, "identity_secret_sealed")
+    }
+
+    /// Replaces (or, with `None`, removes) the site's sealed identity-verification secret.
+    pub async fn set_identity_secret(&self, site: SiteId, sealed: Option<&str>) -> Result<()> {
+        let done = sqlx::query("UPDATE sites SET identity_secret_sealed = $1 WHERE id = $2")
+            .bind(sealed.map(str::to_owned))
+            .bind(site.to_string())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("site"));
+        }
+        Ok(())
+    }
 }

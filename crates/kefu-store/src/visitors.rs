@@ -8,7 +8,8 @@ use crate::row::{opt_text, opt_time, parsed, time};
 use crate::{Result, Store, StoreError};
 
 const COLUMNS: &str = "id, site_id, name, email, page_url, referrer, language, user_agent, \
-                       ip_truncated, consent_version, consent_at, created_at, last_seen_at";
+                       ip_truncated, consent_version, consent_at, external_id, created_at, \
+                       last_seen_at";
 
 fn from_row(row: &AnyRow) -> Result<Visitor> {
     Ok(Visitor {
@@ -23,6 +24,7 @@ fn from_row(row: &AnyRow) -> Result<Visitor> {
         ip_truncated: opt_text(row, "ip_truncated")?,
         consent_version: opt_text(row, "consent_version")?,
         consent_at: opt_time(row, "consent_at")?,
+        external_id: opt_text(row, "external_id")?,
         created_at: time(row, "created_at")?,
         last_seen_at: time(row, "last_seen_at")?,
     })
@@ -132,6 +134,28 @@ impl Store {
             "UPDATE visitors SET name = COALESCE($1, name), email = COALESCE($2, email) \
              WHERE id = $3",
         )
+        .bind(name.map(str::to_owned))
+        .bind(email.map(str::to_owned))
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        self.get_visitor(id).await
+    }
+
+    /// Marks a visitor as the customer's user `external_id` (verified by the caller), with
+    /// the name and e-mail the customer's site vouched for.
+    pub async fn set_visitor_identity(
+        &self,
+        id: VisitorId,
+        external_id: &str,
+        name: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<Visitor> {
+        sqlx::query(
+            "UPDATE visitors SET external_id = $1, name = COALESCE($2, name), \
+             email = COALESCE($3, email) WHERE id = $4",
+        )
+        .bind(external_id.to_owned())
         .bind(name.map(str::to_owned))
         .bind(email.map(str::to_owned))
         .bind(id.to_string())

@@ -23,6 +23,8 @@ pub struct Visitor {
     /// The version of the site's privacy notice the visitor accepted, and when.
     pub consent_version: Option<String>,
     pub consent_at: Option<Timestamp>,
+    /// The customer's own user id, set only when the widget's identity signature checked out.
+    pub external_id: Option<String>,
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
 }

@@ -3,6 +3,7 @@
 //! token pasted into the wrong place is recognised, and stored only as SHA-256 hashes.
 
 pub mod agent;
+pub mod identity;
 pub mod password;
 pub mod visitor;
 

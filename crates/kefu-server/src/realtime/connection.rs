@@ -48,7 +48,8 @@ mod close {
 /// Who is on the other end.
 #[derive(Clone, Debug)]
 pub enum Principal {
-    Visitor(Visitor),
+    // Boxed: a visitor record is several times larger than an agent's.
+    Visitor(Box<Visitor>),
     Agent(Agent),
 }
 
@@ -175,7 +176,7 @@ async fn authenticate(
         }
     };
     match state.store.get_site(visitor.site_id).await {
-        Ok(site) if site.allows_origin(origin) => Some(Principal::Visitor(visitor)),
+        Ok(site) if site.allows_origin(origin) => Some(Principal::Visitor(Box::new(visitor))),
         Ok(_) => {
             refuse(
                 "forbidden_origin",

@@ -124,6 +124,10 @@ pub fn router(state: AppState) -> Router {
             get(ai_settings::list_providers).put(ai_settings::replace_providers),
         )
         .route("/sites/{id}/ai/usage", get(ai_settings::get_usage))
+        .route(
+            "/sites/{id}/identity-secret",
+            post(sites::rotate_identity_secret).delete(sites::delete_identity_secret),
+        )
         .route("/sites/{id}/csat", get(csat::get_csat))
         .route(
             "/sites/{id}/ai/classifications",

@@ -157,3 +157,38 @@ pub async fn remove_member(
     state.store.remove_site_member(id, agent_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// A new identity secret, shown once.
+#[derive(serde::Serialize)]
+pub struct IdentitySecret {
+    secret: String,
+}
+
+/// `POST /api/v1/sites/{id}/identity-secret` (admin): makes (or rotates) the secret the
+/// customer's server signs user ids with for the widget's `identify`. Returned once; stored
+/// sealed. Rotating invalidates every signature made with the old one.
+pub async fn rotate_identity_secret(
+    State(state): State<AppState>,
+    auth: AgentAuth,
+    ApiPath(id): ApiPath<SiteId>,
+) -> ApiResult<(StatusCode, Json<IdentitySecret>)> {
+    auth.require_site(&state, id).await?;
+    auth.require_role(Role::Admin)?;
+    let secret = crate::auth::new_secret("kefu_is_");
+    let sealed = state.gateways.secrets().seal(&secret);
+    state.store.set_identity_secret(id, Some(&sealed)).await?;
+    tracing::info!(site = %id, agent = %auth.agent.id, "identity secret rotated");
+    Ok((StatusCode::CREATED, Json(IdentitySecret { secret })))
+}
+
+/// `DELETE /api/v1/sites/{id}/identity-secret` (admin): turns identity verification off.
+pub async fn delete_identity_secret(
+    State(state): State<AppState>,
+    auth: AgentAuth,
+    ApiPath(id): ApiPath<SiteId>,
+) -> ApiResult<StatusCode> {
+    auth.require_site(&state, id).await?;
+    auth.require_role(Role::Admin)?;
+    state.store.set_identity_secret(id, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

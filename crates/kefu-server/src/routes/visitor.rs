@@ -34,6 +34,19 @@ pub struct SessionRequest {
     page_url: Option<String>,
     referrer: Option<String>,
     language: Option<String>,
+    /// Who the customer's site says this is, signed with the site's identity secret.
+    user: Option<IdentityClaim>,
+}
+
+/// A signed identity from the customer's site (see `auth::identity`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityClaim {
+    id: String,
+    name: Option<String>,
+    email: Option<String>,
+    /// Hex HMAC-SHA256 of `id` under the site's identity secret.
+    signature: String,
 }
 
 /// What the widget needs to render.
@@ -62,6 +75,8 @@ pub struct VisitorView {
     email: Option<String>,
     /// The notice version this visitor accepted, if any.
     consent_version: Option<String>,
+    /// The customer's user id, when a signed identity checked out.
+    external_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -150,6 +165,10 @@ pub async fn create_session(
             (StatusCode::CREATED, token, visitor)
         }
     };
+    let visitor = match req.user {
+        Some(claim) => identify(&state, &site, visitor, claim).await?,
+        None => visitor,
+    };
     let agents_online = state
         .store
         .least_busy_online_agent(site.id, 0)
@@ -165,6 +184,7 @@ pub async fn create_session(
                 name: visitor.name,
                 email: visitor.email,
                 consent_version: visitor.consent_version,
+                external_id: visitor.external_id,
             },
             site: WidgetSite {
                 id: site.id,
@@ -520,4 +540,36 @@ pub async fn give_consent(
         .await?;
     tracing::info!(visitor = %auth.visitor.id, version = %req.version, "privacy notice accepted");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Applies a signed identity when it checks out with the site's secret; otherwise the visitor
+/// stays as it was (anonymous, or whoever a valid signature said before).
+async fn identify(
+    state: &AppState,
+    site: &kefu_core::domain::Site,
+    visitor: kefu_core::domain::Visitor,
+    claim: IdentityClaim,
+) -> ApiResult<kefu_core::domain::Visitor> {
+    let Some(sealed) = state.store.get_identity_secret(site.id).await? else {
+        return Ok(visitor);
+    };
+    let secret = state
+        .gateways
+        .secrets()
+        .open(&sealed)
+        .map_err(ApiError::internal)?;
+    let id = claim.id.trim();
+    if id.is_empty()
+        || id.len() > 200
+        || !crate::auth::identity::verify(&secret, id, &claim.signature)
+    {
+        tracing::info!(site = %site.id, visitor = %visitor.id, "identity signature did not verify; visitor stays anonymous");
+        return Ok(visitor);
+    }
+    let name = clip(claim.name, 100);
+    let email = claim.email.and_then(|e| validate::email(&e).ok());
+    Ok(state
+        .store
+        .set_visitor_identity(visitor.id, id, name.as_deref(), email.as_deref())
+        .await?)
 }

@@ -355,3 +355,55 @@ async fn a_site_requiring_consent_refuses_messages_until_the_current_notice_is_a
         .await;
     assert_eq!(status, 422);
 }
+
+#[tokio::test]
+async fn a_signed_identity_is_trusted_and_a_forged_one_is_not() {
+    use kefu_server::auth::identity::sign;
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let secret_path = format!("/api/v1/sites/{}/identity-secret", app.site_id);
+    let agent = app
+        .agent("agent@example.com", kefu_core::domain::Role::Agent)
+        .await;
+    let (status, _) = agent.post(&secret_path, json!({})).await;
+    assert_eq!(status, 403, "only admins hold the secret");
+    let (status, body) = admin.post(&secret_path, json!({})).await;
+    assert_eq!(status, 201, "{body}");
+    let secret = body["secret"].as_str().unwrap().to_owned();
+    let (_, site) = admin.get(&format!("/api/v1/sites/{}", app.site_id)).await;
+    assert!(!site.to_string().contains(&secret), "never shown again");
+
+    let session = |user: serde_json::Value| {
+        let url = app.url("/api/v1/visitor/sessions");
+        let site_id = app.site_id.clone();
+        async move {
+            let res = reqwest::Client::new()
+                .post(url)
+                .json(&json!({ "site_id": site_id, "user": user }))
+                .send()
+                .await
+                .unwrap();
+            res.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let good = session(
+        json!({ "id": "cust-7", "name": "Li Lei", "email": "li@example.com",
+                               "signature": sign(&secret, "cust-7") }),
+    )
+    .await;
+    assert_eq!(good["visitor"]["external_id"], "cust-7", "{good}");
+    assert_eq!(good["visitor"]["name"], "Li Lei");
+    let forged = session(json!({ "id": "cust-8", "name": "Mallory",
+                                 "signature": sign(&secret, "cust-7") }))
+    .await;
+    assert!(forged["visitor"]["external_id"].is_null(), "{forged}");
+    assert!(forged["visitor"]["name"].is_null());
+    let wrong_key = session(json!({ "id": "cust-7", "signature": sign("guess", "cust-7") })).await;
+    assert!(wrong_key["visitor"]["external_id"].is_null());
+
+    // Rotating invalidates old signatures.
+    let (_, rotated) = admin.post(&secret_path, json!({})).await;
+    assert_ne!(rotated["secret"], secret);
+    let stale = session(json!({ "id": "cust-7", "signature": sign(&secret, "cust-7") })).await;
+    assert!(stale["visitor"]["external_id"].is_null());
+}
