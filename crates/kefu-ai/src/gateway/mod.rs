@@ -187,21 +187,20 @@ impl Gateway {
     }
 
     /// Runs a completion, streaming its text (see the module docs for the event contract).
-    /// Must be called inside a tokio runtime: the call runs in its own task.
+    /// The call starts when the stream is first polled and runs as the stream is polled, on a
+    /// tokio runtime (see `stream.rs` for why it is not a task of its own).
     pub fn chat_stream(&self, req: ChatRequest) -> GatewayStream {
         let (tx, rx) = mpsc::channel(stream::CHANNEL);
         let gateway = self.clone();
-        tokio::spawn(async move {
-            let mut em = Emitter::streaming(tx.clone());
-            tokio::select! {
-                // The consumer dropped the stream: dropping the call aborts the HTTP request.
-                () = tx.closed() => {}
-                result = gateway.execute(&req, &mut em) => {
-                    let _ = tx.send(result.map(StreamEvent::Done)).await;
-                }
-            }
-        });
-        GatewayStream { rx }
+        GatewayStream::new(
+            async move {
+                let mut em = Emitter::streaming(tx.clone());
+                let result = gateway.execute(&req, &mut em).await;
+                // Fails only when the stream was dropped, and then nobody is listening.
+                let _ = tx.send(result.map(StreamEvent::Done)).await;
+            },
+            rx,
+        )
     }
 
     /// Drops a cached answer, so the next identical request reaches a provider: the caller

@@ -87,6 +87,7 @@ pub(crate) fn error_message(body: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::sse::{SseDecoder, SseItem};
     use super::*;
 
     #[test]
@@ -101,6 +102,64 @@ mod tests {
         )
         .unwrap();
         assert_eq!(last.usage.unwrap().prompt_tokens, Some(9));
+    }
+
+    /// A reply of llama.cpp's `llama-server` (commit 0c1e57098, from llama-cpp-python 0.3.36)
+    /// byte for byte, as `bench/interop/run.sh` captured it: a first chunk whose delta is
+    /// `{"role":"assistant","content":null}`, content chunks, a finish chunk with an empty
+    /// delta, then a usage chunk with `choices: []`, nested `prompt_tokens_details` and a
+    /// `timings` object. Regression guard for the interop check in docs/interop.md.
+    #[test]
+    fn a_real_llama_server_stream_parses_with_its_null_content_and_extra_fields() {
+        let captured = concat!(
+            r#"data: {"choices":[{"finish_reason":null,"index":0,"delta":{"role":"assistant","content":null}}],"created":1795617464,"id":"chatcmpl-3Exg4Swvh8YR4EeH8MFr1uWGPPrsOUxQ","model":"smollm2-135m-instruct","system_fingerprint":"b1-0c1e57098","object":"chat.completion.chunk"}"#,
+            "\n\n",
+            r#"data: {"choices":[{"finish_reason":null,"index":0,"delta":{"content":"How"}}],"created":1795617464,"id":"chatcmpl-3Exg4Swvh8YR4EeH8MFr1uWGPPrsOUxQ","model":"smollm2-135m-instruct","system_fingerprint":"b1-0c1e57098","object":"chat.completion.chunk"}"#,
+            "\n\n",
+            r#"data: {"choices":[{"finish_reason":null,"index":0,"delta":{"content":"dy"}}],"created":1795617464,"id":"chatcmpl-3Exg4Swvh8YR4EeH8MFr1uWGPPrsOUxQ","model":"smollm2-135m-instruct","system_fingerprint":"b1-0c1e57098","object":"chat.completion.chunk"}"#,
+            "\n\n",
+            r#"data: {"choices":[{"finish_reason":"length","index":0,"delta":{}}],"created":1795617470,"id":"chatcmpl-3Exg4Swvh8YR4EeH8MFr1uWGPPrsOUxQ","model":"smollm2-135m-instruct","system_fingerprint":"b1-0c1e57098","object":"chat.completion.chunk"}"#,
+            "\n\n",
+            r#"data: {"choices":[],"created":1795617470,"id":"chatcmpl-3Exg4Swvh8YR4EeH8MFr1uWGPPrsOUxQ","model":"smollm2-135m-instruct","system_fingerprint":"b1-0c1e57098","object":"chat.completion.chunk","usage":{"completion_tokens":8,"prompt_tokens":33,"total_tokens":41,"prompt_tokens_details":{"cached_tokens":0}},"timings":{"cache_n":0,"prompt_n":33,"prompt_ms":3406.226,"prompt_per_token_ms":103.2189696969697,"prompt_per_second":9.688141655897171,"predicted_n":8,"predicted_ms":6298.28,"predicted_per_token_ms":899.7542857142856,"predicted_per_second":1.1114145449233759}}"#,
+            "\n\ndata: [DONE]\n\n",
+        );
+        let mut decoder = SseDecoder::default();
+        let mut items = Vec::new();
+        decoder.feed(captured.as_bytes(), &mut items).unwrap();
+        decoder.finish(&mut items);
+        let data: Vec<String> = items
+            .into_iter()
+            .filter_map(|i| match i {
+                SseItem::Data(d) => Some(d),
+                SseItem::Comment => None,
+            })
+            .collect();
+        assert_eq!(data.len(), 6);
+        assert_eq!(data[5], "[DONE]");
+        let chunks: Vec<WireResponse> = data[..5]
+            .iter()
+            .map(|d| serde_json::from_str(d).unwrap())
+            .collect();
+        let first = &chunks[0].choices[0];
+        assert!(first.delta.as_ref().unwrap().content.is_none());
+        assert!(first.finish_reason.is_none());
+        let text: String = chunks
+            .iter()
+            .filter_map(|c| c.choices.first())
+            .filter_map(|c| c.delta.as_ref()?.content.clone())
+            .collect();
+        assert_eq!(text, "Howdy");
+        assert_eq!(
+            chunks[3].choices[0].finish_reason.as_deref(),
+            Some("length")
+        );
+        assert!(chunks[4].choices.is_empty());
+        let usage = chunks[4].usage.unwrap();
+        assert_eq!(
+            (usage.prompt_tokens, usage.completion_tokens),
+            (Some(33), Some(8))
+        );
+        assert!(chunks.iter().all(|c| c.error.is_none()));
     }
 
     #[test]

@@ -168,6 +168,35 @@ async fn streams_llama_cpp_style_chunks_then_done_with_usage() {
     assert_eq!(body["stream_options"]["include_usage"], true);
 }
 
+/// The stream drives its call inside `poll_next` (no task of its own): each delta must be
+/// handed over in the poll that parsed it, with nothing parsed ahead, even when the whole
+/// answer arrived in one read; and the stream must stay `Send + Sync` as it was.
+#[tokio::test]
+async fn each_delta_is_handed_over_as_soon_as_it_is_parsed() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    let server = MockServer::start().await;
+    server.push(Behavior::Answer(Answer::new(&["a", "b", "c", "d", "e"])));
+    let gw = Gateway::new(config(vec![provider("main", &server)])).unwrap();
+    let mut stream = gw.chat_stream(request("hi"));
+    send_sync(&stream);
+    let mut deltas = 0;
+    while let Some(item) = stream.next().await {
+        match item.unwrap() {
+            StreamEvent::Delta(_) => {
+                deltas += 1;
+                assert_eq!(
+                    stream.events_waiting(),
+                    0,
+                    "delta {deltas} was not handed over alone"
+                );
+            }
+            StreamEvent::Done(done) => assert_eq!(done.content, "abcde"),
+            StreamEvent::Restarted => panic!("no restart expected"),
+        }
+    }
+    assert_eq!(deltas, 5);
+}
+
 #[tokio::test]
 async fn a_quirky_stream_without_usage_decodes_and_usage_is_estimated() {
     let server = MockServer::start().await;

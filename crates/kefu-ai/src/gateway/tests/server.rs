@@ -106,7 +106,12 @@ impl MockServer {
 
     /// Starts a server; `record: false` keeps memory flat under a benchmark's load.
     pub async fn start_with(record: bool) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(0, record).await
+    }
+
+    /// Starts a server on a given loopback port (0: any free one), for the standalone mock.
+    pub async fn start_on(port: u16, record: bool) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(State {
             script: Mutex::new(VecDeque::new()),
