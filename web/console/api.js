@@ -154,6 +154,9 @@ export class Api {
   suggestions(id) {
     return this.get(`/conversations/${id}/suggestions`);
   }
+  summary(id) {
+    return this.get(`/conversations/${id}/summary`);
+  }
 
   // --- sites and people ----------------------------------------------------------------------
 
@@ -171,5 +174,24 @@ export class Api {
   }
   tags(siteId) {
     return this.get(`/sites/${siteId}/tags`);
+  }
+
+  // --- the assistant (admin: providers and usage; members: insights) -----------------------------
+
+  aiProviders(siteId) {
+    return this.get(`/sites/${siteId}/ai/providers`);
+  }
+  /** Replaces the chain; a provider without `api_key` keeps its stored key, `null` removes it. */
+  putAiProviders(siteId, providers) {
+    return this.put(`/sites/${siteId}/ai/providers`, { providers });
+  }
+  aiUsage(siteId, days) {
+    return this.get(`/sites/${siteId}/ai/usage`, { days });
+  }
+  classifications(siteId, days) {
+    return this.get(`/sites/${siteId}/ai/classifications`, { days });
+  }
+  csat(siteId, days) {
+    return this.get(`/sites/${siteId}/csat`, { days });
   }
 }

@@ -2,8 +2,9 @@
 // answers marked and their confidence, hand-off reason and cited knowledge-base revisions;
 // private notes; replies with canned-reply completion (`/shortcut`); typing indicators both
 // ways; take over / hand back to the bot / release / transfer; resolve and reopen; tags; the
-// visitor's details and earlier conversations; and the copilot's suggested replies to insert,
-// edit and send.
+// visitor's details and earlier conversations; the copilot's suggested replies to insert,
+// edit and send; a summary of the conversation on demand (by the site's model, or assembled
+// offline); and the visitor's satisfaction rating once they gave one.
 //
 // The log is the REST history plus the socket's live entries, keyed by message id (and a
 // pending reply by its client_id until the server's copy arrives), so a reconnect or the
@@ -94,11 +95,20 @@ export function mountConversation(ctx, pane, id) {
   const tagSave = h('button', { type: 'submit', class: 'small' }, t('saveTags'));
   const tagChips = h('p', { class: 'chips' });
   const prevList = h('ul', { class: 'prev-list' });
+  const summaryBtn = h('button', { type: 'button', class: 'small', on: { click: () => busy(summaryBtn, summarise) } }, t('summarise'));
+  const summaryStatus = h('p', { class: 'muted summary-source', role: 'status' });
+  // Shown as text only: a model's output is never markup.
+  const summaryText = h('p', { class: 'summary-text', hidden: true });
+  const ratingPanel = h('section', { class: 'panel csat-panel', 'aria-labelledby': 'rating-h', hidden: true });
 
   const side = h('aside', { class: 'conv-side', 'aria-label': t('details') },
     h('section', { class: 'panel copilot', 'aria-labelledby': 'copilot-h' },
       h('div', { class: 'panel-head' }, h('h3', { id: 'copilot-h' }, t('suggestedReplies')), refreshSuggest),
       suggestStatus, suggestList),
+    h('section', { class: 'panel summary', 'aria-labelledby': 'summary-h' },
+      h('div', { class: 'panel-head' }, h('h3', { id: 'summary-h' }, t('summary')), summaryBtn),
+      summaryStatus, summaryText),
+    ratingPanel,
     h('section', { class: 'panel', 'aria-labelledby': 'visitor-h' }, h('h3', { id: 'visitor-h' }, t('visitor')), visitorBox),
     h('section', { class: 'panel', 'aria-labelledby': 'tags-h' },
       h('h3', { id: 'tags-h' }, t('tags')), tagChips,
@@ -171,6 +181,16 @@ export function mountConversation(ctx, pane, id) {
             input: a.generation.prompt_tokens,
             output: a.generation.completion_tokens,
           }), a.generation.cache_hit ? ` · ${t('fromCache')}` : '')
+        : null,
+      // How much of the conversation the model saw: answers that ignore earlier turns are
+      // often explained by a small budget or dropped messages.
+      a.generation && a.generation.context_budget_tokens != null
+        ? h('p', { class: 'muted generation-context' }, t('contextUse', {
+            used: a.generation.context_tokens ?? 0,
+            budget: a.generation.context_budget_tokens,
+          }), a.generation.context_dropped_messages
+            ? ` · ${t('contextDropped', { n: a.generation.context_dropped_messages })}`
+            : ` · ${t('contextNoneDropped')}`)
         : null);
   }
 
@@ -420,6 +440,50 @@ export function mountConversation(ctx, pane, id) {
     }
   }
 
+  // --- summary and rating ---------------------------------------------------------------------
+
+  async function summarise() {
+    summaryStatus.textContent = t('summarising');
+    try {
+      const s = await api.summary(id);
+      if (!alive) return;
+      summaryText.textContent = s.summary;
+      summaryText.hidden = false;
+      summaryStatus.textContent = s.source === 'model' && s.generation
+        ? t('summaryByModel', { model: s.generation.model, provider: s.generation.provider })
+        : t('summaryOffline');
+      summaryStatus.dataset.source = s.source;
+    } catch (e) {
+      summaryStatus.textContent = describeError(e, t);
+    }
+  }
+
+  let rating = null;
+  function renderRating() {
+    ratingPanel.hidden = !rating;
+    if (!rating) return ratingPanel.replaceChildren();
+    const n = rating.rating;
+    replace(ratingPanel,
+      h('h3', { id: 'rating-h' }, t('visitorRating')),
+      h('p', { class: 'rating-line' },
+        h('span', { class: 'stars', 'aria-hidden': 'true' }, '★'.repeat(n) + '☆'.repeat(Math.max(0, 5 - n))),
+        ' ', h('strong', { class: 'rating-value' }, t('outOfFive', { n }))),
+      rating.comment ? h('blockquote', { class: 'rating-comment' }, rating.comment) : null);
+  }
+
+  /** The rating arrives after resolving and has no live event: read it again when useful. */
+  async function refreshRating() {
+    if (!conv || conv.status !== 'resolved') return;
+    try {
+      const detail = await api.conversation(id);
+      if (!alive) return;
+      rating = detail.rating || null;
+      renderRating();
+    } catch {
+      /* keep what is shown */
+    }
+  }
+
   // --- copilot ---------------------------------------------------------------------------------
 
   /** The visitor message the shown suggestions answer; newer visitor text refreshes them. */
@@ -653,7 +717,10 @@ export function mountConversation(ctx, pane, id) {
     const c = e.detail.conversation;
     if (c?.id === id) setConversation(c);
   };
-  const onVisible = () => markRead();
+  const onVisible = () => {
+    markRead();
+    refreshRating();
+  };
 
   async function loadOlder() {
     if (oldest == null) return;
@@ -677,6 +744,8 @@ export function mountConversation(ctx, pane, id) {
       if (!alive) return;
       conv = ctx.inbox.remember(detail.conversation);
       visitor = detail.visitor;
+      rating = detail.rating || null;
+      renderRating();
       visitorRead = conv.visitor_last_read_seq || 0;
       setConversation(conv);
       renderVisitor();

@@ -1,20 +1,21 @@
-// Settings for what the API exposes: the site (name, allowed origins, every setting in
-// `site.settings`, the embed snippet), its agents (create, role, disable, add or remove
-// members), canned replies, tags, the agent's own API tokens; and the account page (name,
-// password change, sign out here or everywhere, language).
+// Settings for what the API exposes: the site (name, allowed origins, its widget and
+// conversation settings, the embed snippet), the assistant (provider chain and the assistant's
+// settings), AI usage and insights (assistant.js), its agents (create, role, disable, add or
+// remove members), canned replies, tags, the agent's own API tokens; and the account page
+// (name, password change, sign out here or everywhere, language).
 //
-// Site settings are rendered from the settings object the server returns, typed by value
-// (switch, number, text, list), so a setting added on the server appears here without a
-// console change; known keys get translated labels and hints. The PATCH sends the whole
-// object back, as the API replaces settings as a whole.
+// Site settings are rendered from the settings object the server returns (settings-fields.js),
+// so a setting added on the server appears here without a console change. The assistant's keys
+// are grouped on the Assistant page instead; either page's PATCH sends the whole object back,
+// as the API replaces settings as a whole.
 
 import { h, replace, field, errorBox, timeEl, busy, uid, toast, describeError } from './dom.js';
+import { settingsFields, ASSISTANT_KEYS } from './settings-fields.js';
+import { assistantTab, usageTab, insightsTab } from './assistant.js';
 
-const TABS = ['site', 'agents', 'canned', 'tags', 'tokens'];
-/** Settings that read better as several lines. */
-const LONG_TEXT = new Set(['welcome_message', 'offline_message', 'system_prompt']);
-/** Settings that are fractions 0–1. */
-const FRACTIONS = new Set(['answer_threshold', 'clarify_threshold']);
+const TABS = ['site', 'assistant', 'usage', 'insights', 'agents', 'canned', 'tags', 'tokens'];
+/** Tabs only admins can use (the API refuses the rest). */
+const ADMIN_TABS = new Set(['usage']);
 
 export async function mount(ctx, main, params) {
   const { t } = ctx;
@@ -22,13 +23,14 @@ export async function mount(ctx, main, params) {
     account(ctx, main);
     return {};
   }
-  const tab = TABS.includes(params.tab) ? params.tab : 'site';
+  const tabs = TABS.filter((x) => !ADMIN_TABS.has(x) || ctx.can('admin'));
+  const tab = tabs.includes(params.tab) ? params.tab : 'site';
   const site = ctx.site();
   const body = h('div', { class: 'settings-body' });
   replace(main,
     h('div', { class: 'page settings' },
       h('div', { class: 'page-head' }, h('h1', {}, t('settings'), site && ctx.sites.length > 1 ? h('span', { class: 'muted' }, ` · ${site.name}`) : null)),
-      h('nav', { class: 'tabs', 'aria-label': t('settings') }, h('ul', {}, TABS.map((x) => {
+      h('nav', { class: 'tabs', 'aria-label': t('settings') }, h('ul', {}, tabs.map((x) => {
         const cur = x === tab;
         return h('li', {}, h('a', { href: `/console/settings/${x}`, 'aria-current': cur ? 'page' : null, class: cur ? 'active' : null }, t(`settingsTab.${x}`)));
       }))),
@@ -37,7 +39,7 @@ export async function mount(ctx, main, params) {
     replace(body, h('p', {}, t('noSite')), ctx.can('admin') ? newSiteForm(ctx) : null);
     return {};
   }
-  if (tab === 'site') {
+  if (tab === 'site' || tab === 'assistant') {
     // Read the site again: another admin may have changed it since sign-in.
     try {
       Object.assign(site, await ctx.api.site(site.id));
@@ -46,15 +48,9 @@ export async function mount(ctx, main, params) {
       return {};
     }
   }
-  ({ site: siteSettings, agents, canned, tags, tokens })[tab](ctx, body, site);
-  return {};
-}
-
-/** A label for a settings key: the translation when there is one, else the key in words. */
-function settingLabel(t, key) {
-  const k = `setting.${key}`;
-  const tr = t(k);
-  return tr === k ? key.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()) : tr;
+  const views = { site: siteSettings, assistant: assistantTab, usage: usageTab, insights: insightsTab, agents, canned, tags, tokens };
+  const view = views[tab](ctx, body, site, params);
+  return { unmount: () => view?.unmount?.() };
 }
 
 // --- site ----------------------------------------------------------------------------------------
@@ -66,42 +62,8 @@ function siteSettings(ctx, body, site) {
   const name = h('input', { type: 'text', value: site.name, required: true, maxlength: '100' });
   const origins = h('textarea', { rows: '3' });
   origins.value = site.allowed_origins.join('\n');
-  const controls = new Map();
-  const settingFields = Object.entries(site.settings).map(([key, value]) => {
-    let input;
-    const hintKey = `settingHint.${key}`;
-    const hint = t(hintKey) === hintKey ? null : t(hintKey);
-    if (typeof value === 'boolean') {
-      input = h('input', { type: 'checkbox', id: uid('s'), checked: value, 'aria-describedby': null });
-      controls.set(key, () => input.checked);
-      const hintEl = hint ? h('small', { class: 'hint', id: uid('hint') }, hint) : null;
-      if (hintEl) input.setAttribute('aria-describedby', hintEl.id);
-      return h('div', { class: 'field check' }, input, h('label', { for: input.id }, settingLabel(t, key)), hintEl);
-    }
-    if (typeof value === 'number') {
-      const fraction = FRACTIONS.has(key);
-      input = h('input', { type: 'number', value: String(value), step: fraction ? '0.01' : '1', min: '0', max: fraction ? '1' : null });
-      controls.set(key, () => Number(input.value));
-    } else if (Array.isArray(value)) {
-      input = h('textarea', { rows: '3' });
-      input.value = value.join('\n');
-      controls.set(key, () => input.value.split('\n').map((x) => x.trim()).filter(Boolean));
-      return field(settingLabel(t, key), input, hint || t('onePerLine')).wrap;
-    } else if (typeof value === 'string') {
-      if (key === 'widget_color') input = h('input', { type: 'color', value: /^#[0-9a-f]{6}$/i.test(value) ? value : '#2563eb' });
-      else if (LONG_TEXT.has(key)) {
-        input = h('textarea', { rows: key === 'system_prompt' ? '6' : '2' });
-        input.value = value;
-      } else input = h('input', { type: 'text', value });
-      controls.set(key, () => input.value);
-    } else {
-      // An object or null: shown as JSON, read-only, so nothing is lost when saving.
-      input = h('textarea', { rows: '3', readonly: true });
-      input.value = JSON.stringify(value, null, 2);
-      controls.set(key, () => value);
-    }
-    return field(settingLabel(t, key), input, hint).wrap;
-  });
+  const shown = Object.keys(site.settings).filter((k) => !ASSISTANT_KEYS.includes(k));
+  const settingsForm = settingsFields(t, site.settings, shown, { disabled: !admin });
   const save = h('button', { type: 'submit', class: 'primary' }, t('save'));
   const snippet = `<script src="${location.origin}/widget.js" data-site="${site.id}" async></script>`;
   const code = h('textarea', { readonly: true, rows: '2', class: 'code', id: uid('embed') });
@@ -122,7 +84,8 @@ function siteSettings(ctx, body, site) {
     field(t('allowedOrigins'), origins, t('allowedOriginsHint')).wrap,
     h('p', { class: 'muted' }, t('siteId'), ' ', h('code', {}, site.id)),
     h('h2', {}, t('siteBehaviour')),
-    h('div', { class: 'settings-grid' }, settingFields),
+    h('p', { class: 'muted' }, t('assistantSettingsMoved'), ' ', h('a', { href: '/console/settings/assistant' }, t('settingsTab.assistant'))),
+    h('div', { class: 'settings-grid' }, settingsForm.fields),
     admin ? save : h('p', { class: 'muted' }, t('adminOnly')));
   for (const el of form.querySelectorAll('input, textarea, select')) if (!admin) el.disabled = true;
   replace(body, form,
@@ -134,8 +97,7 @@ function siteSettings(ctx, body, site) {
   async function submit() {
     err.clear();
     // Unknown keys keep their values: the object goes back whole.
-    const settings = { ...site.settings };
-    for (const [k, get] of controls) settings[k] = get();
+    const settings = { ...site.settings, ...settingsForm.read() };
     try {
       const updated = await api.patch(`/sites/${site.id}`, {
         name: name.value.trim(),
