@@ -151,6 +151,29 @@ impl AgentClient {
         self.send(Method::POST, path, Some(body)).await
     }
 
+    /// Saves a new revision of an FAQ entry with a different answer (everything else kept).
+    pub async fn set_faq_answer(&self, entry_id: &str, answer: &str) {
+        let path = format!("/api/v1/kb/entries/{entry_id}");
+        let (_, mut body) = self.get(&path).await;
+        // Server-managed fields are not part of the content an editor sends.
+        for k in [
+            "id",
+            "site_id",
+            "revision",
+            "hit_count",
+            "thumbs_up",
+            "thumbs_down",
+            "created_at",
+            "updated_at",
+            "updated_by",
+        ] {
+            body.as_object_mut().unwrap().remove(k);
+        }
+        body["faq"]["answer"] = json!(answer);
+        let (status, saved) = self.send(Method::PUT, &path, Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{saved}");
+    }
+
     pub async fn go_online(&self) {
         let (status, body) = self
             .send(
