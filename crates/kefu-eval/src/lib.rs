@@ -14,6 +14,8 @@
 //! - [`cv`]: stratified k-fold cross-validation of the matcher on the knowledge itself, which is
 //!   how hyper-parameters, confidence calibration and the threshold are chosen without ever
 //!   looking at test questions.
+//! - [`hybrid`]: the matcher's scores fused with sentence-embedding kNN over the phrasings,
+//!   with the fusion weights chosen by the same cross-validation.
 //! - [`search`]: greedy coordinate search of matcher settings by cross-validation.
 //! - [`report`]: the plain-text, JSON and self-contained HTML renderings.
 //!
@@ -23,6 +25,7 @@ pub mod answerer;
 pub mod banking77;
 pub mod cv;
 pub mod harness;
+pub mod hybrid;
 pub mod metrics;
 pub mod report;
 pub mod search;
@@ -33,6 +36,12 @@ pub use answerer::{Answer, Answerer, Candidate, Decision, MatcherAnswerer};
 pub use banking77::{Banking77, load_banking77};
 pub use cv::{CvOptions, CvResult, cross_validate};
 pub use harness::{Evaluation, Outcome, evaluate, run_suite};
+pub use hybrid::{
+    HybridAnswerer, HybridCvResult, HybridError, HybridGrid, HybridMatcher, HybridWeights,
+    TextEmbedder, cross_validate_hybrid, embed_all,
+};
+// The embedding clients the hybrid runs with, so tools need no kefu-search dependency of their own.
+pub use kefu_search::{EmbedError, Embedder, LocalEmbedder, OpenAiEmbedder, OpenAiEmbedderConfig};
 pub use metrics::{ConfusionPair, Metrics, confusion_summary};
 pub use report::EvalReport;
 pub use search::{SearchAxis, Trial, coordinate_search};

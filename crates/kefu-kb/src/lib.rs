@@ -12,6 +12,7 @@ pub mod lexical_support;
 pub mod revisions;
 pub mod search;
 pub mod text_normalise;
+pub mod vectors;
 
 pub use faq_index::{Audience, FaqCandidate, FaqIndexError, FaqIndexes, SiteFaqIndex};
 pub use faq_matcher::{FaqExample, FaqMatcher, Match, MatcherConfig, MatcherError};

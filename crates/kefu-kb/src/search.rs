@@ -3,6 +3,10 @@
 //! indexed in one tantivy index (kefu-search) on every revision. The index is derived data:
 //! when it is missing, corrupt or stale at start-up it is rebuilt from the database, and a
 //! hit's text is re-cut from the exact revision it names, so what is shown is what was indexed.
+//!
+//! With an embedding model configured ([`KbSearch::set_vectors`], see [`crate::vectors`]) a
+//! search also asks the vector index and fuses both rankings by reciprocal rank fusion; when
+//! the model fails, search answers from full text alone.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,11 +14,15 @@ use std::sync::Arc;
 use kefu_core::domain::{EntryStatus, KbEntry, Visibility};
 use kefu_core::{KbEntryId, SiteId};
 use kefu_import::{ChunkOptions, chunk};
-use kefu_search::{ChunkDoc, ChunkIndex, ChunkMeta, Filter, Lexicon, SearchQuery};
+use kefu_search::{
+    ChunkDoc, ChunkIndex, ChunkMeta, Filter, FusionWeights, Hit, Lexicon, SearchQuery, VectorHit,
+    fuse,
+};
 use kefu_store::{EntryQuery, Store};
 use serde::Serialize;
 
 use crate::faq_index::Audience;
+use crate::vectors::KbVectors;
 
 /// Why a search or an index update failed.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +31,8 @@ pub enum KbSearchError {
     Search(#[from] kefu_search::SearchError),
     #[error(transparent)]
     Store(#[from] kefu_store::StoreError),
+    #[error(transparent)]
+    Embed(#[from] kefu_search::EmbedError),
     #[error("index task was interrupted: {0}")]
     Join(String),
 }
@@ -37,7 +47,12 @@ pub struct SearchResult {
     pub heading_path: Vec<String>,
     /// The chunk's text as indexed.
     pub text: String,
+    /// Rank score: BM25 from full text alone, the fused reciprocal-rank score with vectors.
     pub score: f32,
+    /// BM25 score when full text found the chunk.
+    pub text_score: Option<f32>,
+    /// Cosine similarity to the question when vectors found the chunk.
+    pub vector_score: Option<f32>,
     /// Query terms (after segmentation, stemming and synonyms) found in this chunk.
     pub matched_terms: Vec<String>,
     /// The entry's source when it is a web address (what a citation links to).
@@ -48,6 +63,8 @@ pub struct SearchResult {
 pub struct KbSearch {
     index: Arc<ChunkIndex>,
     chunking: ChunkOptions,
+    vectors: Option<Arc<KbVectors>>,
+    fusion: FusionWeights,
 }
 
 fn visibility(v: Visibility) -> kefu_search::Visibility {
@@ -95,7 +112,7 @@ pub fn entry_chunks(entry: &KbEntry, opts: &ChunkOptions) -> Vec<(Vec<String>, S
     out
 }
 
-fn chunk_docs(entry: &KbEntry, opts: &ChunkOptions) -> Vec<ChunkDoc> {
+pub(crate) fn chunk_docs(entry: &KbEntry, opts: &ChunkOptions) -> Vec<ChunkDoc> {
     entry_chunks(entry, opts)
         .into_iter()
         .enumerate()
@@ -133,6 +150,8 @@ impl KbSearch {
         let search = Self {
             index: Arc::new(index),
             chunking,
+            vectors: None,
+            fusion: FusionWeights::default(),
         };
         let rebuilt = if search.index.is_stale() {
             Some(search.rebuild(store).await?)
@@ -147,7 +166,25 @@ impl KbSearch {
         Ok(Self {
             index: Arc::new(ChunkIndex::in_ram(&Lexicon::new())?),
             chunking,
+            vectors: None,
+            fusion: FusionWeights::default(),
         })
+    }
+
+    /// Adds vector search (hybrid from then on) with the given fusion weights.
+    pub fn set_vectors(&mut self, vectors: Arc<KbVectors>, fusion: FusionWeights) {
+        self.vectors = Some(vectors);
+        self.fusion = fusion;
+    }
+
+    /// The vector side, when an embedding model is configured.
+    pub fn vectors(&self) -> Option<&Arc<KbVectors>> {
+        self.vectors.as_ref()
+    }
+
+    /// The chunking every index and embedding of this knowledge base uses.
+    pub fn chunking(&self) -> &ChunkOptions {
+        &self.chunking
     }
 
     /// Re-indexes every entry of every site from the database.
@@ -182,6 +219,9 @@ impl KbSearch {
         tokio::task::spawn_blocking(move || index.upsert_entry(&id, &docs))
             .await
             .map_err(|e| KbSearchError::Join(e.to_string()))??;
+        if let Some(vectors) = &self.vectors {
+            vectors.entry_changed(entry.id).await?;
+        }
         Ok(())
     }
 
@@ -198,6 +238,11 @@ impl KbSearch {
         tokio::task::spawn_blocking(move || index.upsert_entries(&batch))
             .await
             .map_err(|e| KbSearchError::Join(e.to_string()))??;
+        if let Some(vectors) = &self.vectors {
+            for entry in entries {
+                vectors.entry_changed(entry.id).await?;
+            }
+        }
         Ok(())
     }
 
@@ -216,11 +261,42 @@ impl KbSearch {
             Audience::Visitor => Filter::visitor(&site_key),
             Audience::Agent => Filter::agent(&site_key),
         };
-        let query = SearchQuery::new(text, filter).with_limit(limit);
+        // Each side fetches more than asked, so fusion can lift a chunk one side ranked low.
+        let depth = limit.saturating_mul(2).max(10);
+        let query = SearchQuery::new(text, filter.clone()).with_limit(depth);
         let index = self.index.clone();
-        let hits = tokio::task::spawn_blocking(move || index.search(&query))
+        let text_hits: Vec<Hit> = tokio::task::spawn_blocking(move || index.search(&query))
             .await
             .map_err(|e| KbSearchError::Join(e.to_string()))??;
+        let vector_hits: Vec<VectorHit> = match &self.vectors {
+            Some(vectors) => match vectors.search(text, &filter, depth).await {
+                Ok(hits) => hits,
+                Err(e) => {
+                    tracing::warn!(error = %e, "vector search failed; answering from full text");
+                    Vec::new()
+                }
+            },
+            None => Vec::new(),
+        };
+        let hits = if vector_hits.is_empty() {
+            text_hits
+                .into_iter()
+                .take(limit)
+                .map(|h| kefu_search::FusedHit {
+                    chunk_id: h.chunk_id,
+                    entry_id: h.entry_id,
+                    revision: h.revision,
+                    score: h.score,
+                    text_rank: None,
+                    text_score: Some(h.score),
+                    vector_rank: None,
+                    vector_score: None,
+                    matched_terms: h.matched_terms,
+                })
+                .collect()
+        } else {
+            fuse(&text_hits, &vector_hits, &self.fusion, limit)
+        };
         let mut results = Vec::with_capacity(hits.len());
         for hit in hits {
             let Ok(entry_id) = hit.entry_id.parse::<KbEntryId>() else {
@@ -236,6 +312,14 @@ impl KbSearch {
             let Ok(rev) = store.get_kb_revision(entry_id, revision).await else {
                 continue;
             };
+            // Defence in depth: both indexes filter already, but a visitor-facing result is
+            // checked once more against the very revision it would show.
+            if audience == Audience::Visitor
+                && (rev.content.visibility != Visibility::Public
+                    || rev.content.status != EntryStatus::Published)
+            {
+                continue;
+            }
             let entry = KbEntry {
                 id: entry_id,
                 site_id: site,
@@ -268,6 +352,8 @@ impl KbSearch {
                 heading_path,
                 text,
                 score: hit.score,
+                text_score: hit.text_score,
+                vector_score: hit.vector_score,
                 matched_terms: hit.matched_terms,
             });
         }

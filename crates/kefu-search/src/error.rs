@@ -97,6 +97,9 @@ pub enum EmbedError {
         /// Embeddings received.
         got: usize,
     },
+    /// A local (in-process) embedding model could not be loaded or failed while running.
+    #[error("local embedding model: {0}")]
+    Model(String),
     /// An embedding has the wrong length (wrong model configured, or model changed).
     #[error("embedding has {got} dimensions, model {model:?} is configured for {expected}")]
     WrongDimensions {

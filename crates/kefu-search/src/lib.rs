@@ -6,6 +6,8 @@
 //!   self-diagnosis so the caller can rebuild it from the database.
 //! - [`vectors`]: exact cosine search over embeddings of one model.
 //! - [`embedder`]: the embedding trait and an OpenAI-compatible HTTP client.
+//! - `local_embedder` (feature `local-embeddings`, on by default): a sentence-embedding model
+//!   run in-process on the CPU, behind the same trait.
 //! - [`hybrid`]: reciprocal rank fusion of text and vector results.
 //!
 //! The crate holds no HTTP server and no database; the knowledge-base crate owns the data and
@@ -17,6 +19,8 @@ pub mod error;
 pub mod filter;
 pub mod hybrid;
 pub mod index;
+#[cfg(feature = "local-embeddings")]
+pub mod local_embedder;
 pub mod text_analysis;
 pub mod vectors;
 
@@ -26,5 +30,7 @@ pub use error::{EmbedError, SearchError};
 pub use filter::Filter;
 pub use hybrid::{FusedHit, FusionWeights, fuse};
 pub use index::{ChunkIndex, Hit, IndexState, SCHEMA_VERSION, SearchQuery};
+#[cfg(feature = "local-embeddings")]
+pub use local_embedder::{LocalEmbedder, LocalEmbedderConfig, Pooling};
 pub use text_analysis::{AnalyzedQuery, Analyzer, Lexicon};
 pub use vectors::{VectorHit, VectorIndex};

@@ -6,6 +6,7 @@ pub mod ai_providers;
 pub mod auth;
 pub mod bootstrap;
 pub mod chat;
+pub mod embeddings;
 pub mod error;
 pub mod extract;
 pub mod jobs;

@@ -8,7 +8,9 @@ use kefu_ai::AnswerEngine;
 use kefu_core::config::Config;
 use kefu_import::ChunkOptions;
 use kefu_kb::search::KbSearch;
+use kefu_kb::vectors::KbVectors;
 use kefu_kb::{FaqIndexes, MatcherConfig};
+use kefu_search::FusionWeights;
 use kefu_store::Store;
 
 use crate::ai_providers::SiteGateways;
@@ -46,9 +48,14 @@ impl AppState {
     /// stale.
     pub async fn open(config: Config, store: Store) -> anyhow::Result<Self> {
         let dir = config.data_dir.join("index");
-        let (search, rebuilt) = KbSearch::open(&store, &dir, ChunkOptions::default()).await?;
+        let (mut search, rebuilt) = KbSearch::open(&store, &dir, ChunkOptions::default()).await?;
         if let Some(chunks) = rebuilt {
             tracing::info!(chunks, dir = %dir.display(), "search index rebuilt from the database");
+        }
+        if let Some(embedder) = crate::embeddings::open(&config).await? {
+            let vectors =
+                KbVectors::start(store.clone(), embedder, search.chunking().clone()).await?;
+            search.set_vectors(vectors, FusionWeights::default());
         }
         let limiter = VisitorLimiter::new(
             config.visitor_messages_per_minute,
@@ -61,6 +68,7 @@ impl AppState {
             store: store.clone(),
             faq: faq.clone(),
             search: search.clone(),
+            min_similarity: config.embeddings_min_similarity,
         }));
         let secrets = SecretBox::load(&config.secret_key, &config.data_dir)?;
         let gateways = SiteGateways::new(store.clone(), secrets);

@@ -10,6 +10,7 @@ mod agents;
 mod ai;
 mod auth;
 mod canned_replies;
+mod chunk_vectors;
 mod conversations;
 mod csat;
 mod error;

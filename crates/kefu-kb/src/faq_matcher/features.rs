@@ -127,8 +127,13 @@ impl FeatureExtractor {
         }
     }
 
+    #[cfg(test)]
     pub fn extract(&self, text: &str) -> RawFeatures {
-        let tokens = tokenize(text);
+        self.extract_tokens(&tokenize(text))
+    }
+
+    /// Features of already tokenised text (so the caller can correct tokens first).
+    pub fn extract_tokens(&self, tokens: &[Token]) -> RawFeatures {
         let mut raw = RawFeatures::default();
 
         let terms: Vec<String> = tokens
@@ -169,7 +174,7 @@ impl FeatureExtractor {
         let (lo, hi) = (self.settings.char_ngram_min, self.settings.char_ngram_max);
         if lo >= 1 && hi >= lo {
             let mut padded: Vec<char> = Vec::new();
-            for segment in self.char_segments(&tokens) {
+            for segment in self.char_segments(tokens) {
                 padded.clear();
                 padded.push(' ');
                 for (i, token) in segment.iter().enumerate() {

@@ -10,7 +10,11 @@
 //! 1. [`features`]: text is normalised and tokenised (English words are stemmed; Chinese and
 //!    Japanese characters are single tokens, so adjacent characters form bigrams), then turned
 //!    into word 1..n-grams and character n-grams inside words, weighted by sublinear TF-IDF and
-//!    L2-normalised per block.
+//!    L2-normalised per block. Optionally (`spelling`, `spell_correct`) a query word the
+//!    phrasings never use is first replaced by the most frequent phrasing word one edit away.
+//!    A matcher trained with sentence embeddings ([`FaqMatcher::train_with_vectors`]) gets
+//!    them as a third block, weighted by `dense_weight`, so everything below learns from
+//!    meaning as well as surface form.
 //! 2. [`model`]: one linear SVM per entry (one-vs-rest, squared hinge, dual coordinate descent).
 //! 3. [`softmax`] (optional, `softmax_weight > 0`): a multinomial logistic regression on the
 //!    same features, trained jointly over all entries by seeded SGD; its log-probability is
@@ -37,16 +41,18 @@ mod model;
 mod neighbours;
 mod softmax;
 mod sparse;
+mod spelling;
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use features::{FeatureExtractor, FeatureSettings, RawFeatures, TfIdf};
+use features::{FeatureExtractor, FeatureSettings, RawFeatures, TfIdf, Token, tokenize};
 use model::{LinearModel, SvmParams};
 use neighbours::PhrasingIndex;
 use softmax::{SoftmaxModel, SoftmaxParams};
+use spelling::Speller;
 
 /// Lowest softmax probability blended in, so one model cannot veto an entry outright.
 const SOFTMAX_FLOOR: f32 = 1e-6;
@@ -103,10 +109,18 @@ pub struct MatcherConfig {
     pub stem: bool,
     /// Drop features seen in fewer phrasings than this.
     pub min_df: u32,
+    /// Replace a query word the phrasings never use by the most frequent phrasing word one
+    /// edit away ("recieve" -> "receive"), see the `spelling` module. Off by default: on
+    /// BANKING77 train it was neutral in cross-validation (hit@1 0.9135 against 0.9134), its
+    /// phrasings being mostly well spelt; knowledge bases with typo-heavy questions may differ.
+    pub spell_correct: bool,
     /// Weight of the word n-gram block relative to the character block.
     pub word_weight: f32,
     /// Weight of the character n-gram block.
     pub char_weight: f32,
+    /// Weight of the sentence-embedding block, for a matcher trained with embeddings
+    /// ([`FaqMatcher::train_with_vectors`]); ignored otherwise.
+    pub dense_weight: f32,
     /// SVM regularisation: larger fits the phrasings more tightly.
     pub c: f64,
     /// Solver stopping tolerance.
@@ -159,8 +173,10 @@ impl Default for MatcherConfig {
             skip_bigrams: false,
             stem: true,
             min_df: 1,
+            spell_correct: false,
             word_weight: 1.0,
             char_weight: 1.4,
+            dense_weight: 1.0,
             c: 4.0,
             epsilon: 0.1,
             max_epochs: 100,
@@ -207,6 +223,7 @@ impl MatcherConfig {
         for (name, v) in [
             ("word_weight", self.word_weight),
             ("char_weight", self.char_weight),
+            ("dense_weight", self.dense_weight),
             ("neighbour_weight", self.neighbour_weight),
             ("vote_weight", self.vote_weight),
             ("softmax_weight", self.softmax_weight),
@@ -242,6 +259,9 @@ pub enum MatcherError {
     /// A [`MatcherConfig`] field is out of range.
     #[error("invalid matcher config: {0}")]
     InvalidConfig(String),
+    /// The embeddings given to [`FaqMatcher::train_with_vectors`] do not fit the phrasings.
+    #[error("invalid phrasing embeddings: {0}")]
+    InvalidVectors(String),
 }
 
 /// A trained FAQ matcher. Cheap to share behind an `Arc`; retrain to change the knowledge base.
@@ -253,6 +273,9 @@ pub struct FaqMatcher {
     model: LinearModel,
     softmax: Option<SoftmaxModel>,
     neighbours: Option<PhrasingIndex>,
+    speller: Option<Speller>,
+    /// Length of the embedding block (0 for a matcher trained without embeddings).
+    dense_dims: usize,
 }
 
 impl fmt::Debug for FaqMatcher {
@@ -276,7 +299,44 @@ impl FaqMatcher {
     /// # Errors
     /// [`MatcherError::InvalidConfig`] if `config` fails [`MatcherConfig::validate`].
     pub fn train(examples: &[FaqExample], config: &MatcherConfig) -> Result<Self, MatcherError> {
+        Self::train_with_vectors(examples, None, config)
+    }
+
+    /// Like [`FaqMatcher::train`], with a sentence embedding per phrasing (`vectors[i]` is
+    /// `examples[i]`'s). The embedding becomes a third feature block beside the word and
+    /// character n-grams, weighted by `dense_weight`, so the SVMs, the softmax regression and
+    /// the nearest-phrasing similarity all learn from meaning and surface form together. Queries
+    /// then go through [`FaqMatcher::scores_with_vector`] with their embedding from the same
+    /// model.
+    ///
+    /// # Errors
+    /// [`MatcherError::InvalidConfig`] for a bad config; [`MatcherError::InvalidVectors`] when
+    /// the count or lengths of `vectors` do not fit.
+    pub fn train_with_vectors(
+        examples: &[FaqExample],
+        vectors: Option<&[Vec<f32>]>,
+        config: &MatcherConfig,
+    ) -> Result<Self, MatcherError> {
         config.validate()?;
+        let dense_dims = match vectors {
+            Some(v) if config.dense_weight > 0.0 => {
+                if v.len() != examples.len() {
+                    return Err(MatcherError::InvalidVectors(format!(
+                        "{} vectors for {} phrasings",
+                        v.len(),
+                        examples.len()
+                    )));
+                }
+                let dims = v.first().map_or(0, Vec::len);
+                if v.iter().any(|x| x.len() != dims) {
+                    return Err(MatcherError::InvalidVectors(
+                        "vectors of different lengths".into(),
+                    ));
+                }
+                dims
+            }
+            _ => 0,
+        };
         let extractor = FeatureExtractor::new(config.feature_settings());
 
         let mut class_of: BTreeMap<&str, u32> = BTreeMap::new();
@@ -288,16 +348,23 @@ impl FaqMatcher {
         }
         let entry_ids: Vec<String> = class_of.keys().map(|&id| id.to_owned()).collect();
 
-        let raw: Vec<RawFeatures> = examples
-            .iter()
-            .map(|e| extractor.extract(&e.text))
-            .collect();
+        let tokens: Vec<Vec<Token>> = examples.iter().map(|e| tokenize(&e.text)).collect();
+        let raw: Vec<RawFeatures> = tokens.iter().map(|t| extractor.extract_tokens(t)).collect();
+        let speller = config
+            .spell_correct
+            .then(|| Speller::build(tokens.iter().map(Vec::as_slice)));
         let tfidf = TfIdf::fit(&raw, config.min_df, config.word_weight, config.char_weight);
 
+        let n_text = tfidf.len();
         let mut xs = Vec::with_capacity(examples.len());
         let mut labels = Vec::with_capacity(examples.len());
-        for (example, raw) in examples.iter().zip(&raw) {
-            let x = tfidf.transform(raw);
+        for (i, (example, raw)) in examples.iter().zip(&raw).enumerate() {
+            let mut x = tfidf.transform(raw);
+            if dense_dims > 0
+                && let Some(v) = vectors.and_then(|v| v.get(i))
+            {
+                x = x.with_dense_block(n_text as u32, v, config.dense_weight);
+            }
             // A phrasing with no usable feature teaches nothing and would only bias intercepts.
             if x.is_empty() {
                 continue;
@@ -315,7 +382,7 @@ impl FaqMatcher {
             seed: config.seed,
             threads: config.threads,
         };
-        let n_features = tfidf.len();
+        let n_features = n_text + dense_dims;
         let n_classes = entry_ids.len();
         let model = LinearModel::train_one_vs_rest(&xs, &labels, n_features, n_classes, &params);
         let softmax = (config.softmax_weight > 0.0).then(|| {
@@ -339,6 +406,8 @@ impl FaqMatcher {
             model,
             softmax,
             neighbours,
+            speller,
+            dense_dims,
         })
     }
 
@@ -377,10 +446,27 @@ impl FaqMatcher {
     /// want [`Self::rank`].
     #[must_use]
     pub fn scores(&self, query: &str) -> Option<Vec<f32>> {
+        self.scores_with_vector(query, None)
+    }
+
+    /// Like [`Self::scores`], with the query's embedding for a matcher trained with
+    /// embeddings. Without one (say the embedding model failed) the embedding block is left
+    /// empty and the text features alone score, a little less accurately.
+    #[must_use]
+    pub fn scores_with_vector(&self, query: &str, vector: Option<&[f32]>) -> Option<Vec<f32>> {
         if self.entry_ids.is_empty() {
             return None;
         }
-        let x = self.tfidf.transform(&self.extractor.extract(query));
+        let mut tokens = tokenize(query);
+        if let Some(speller) = &self.speller {
+            speller.correct_tokens(&mut tokens);
+        }
+        let mut x = self
+            .tfidf
+            .transform(&self.extractor.extract_tokens(&tokens));
+        if let Some(v) = vector.filter(|v| self.dense_dims > 0 && v.len() == self.dense_dims) {
+            x = x.with_dense_block(self.tfidf.len() as u32, v, self.config.dense_weight);
+        }
         if x.is_empty() {
             return None;
         }
@@ -429,6 +515,12 @@ impl FaqMatcher {
     #[must_use]
     pub fn vocabulary_len(&self) -> usize {
         self.tfidf.len()
+    }
+
+    /// Length of the embeddings the matcher was trained with (0 if none).
+    #[must_use]
+    pub fn embedding_dimensions(&self) -> usize {
+        self.dense_dims
     }
 }
 
@@ -635,6 +727,69 @@ mod tests {
             FaqMatcher::train(&faq(), &bad),
             Err(MatcherError::InvalidConfig(_))
         ));
+    }
+
+    #[test]
+    fn embeddings_decide_where_the_words_cannot() {
+        // Two entries phrased with the same words; only their embeddings tell them apart.
+        let mut examples = Vec::new();
+        let mut vectors = Vec::new();
+        for i in 0..6 {
+            let text = format!("question about my account {i}");
+            examples.push(FaqExample::new("fees", text.clone()));
+            vectors.push(vec![1.0, 0.1 * i as f32, 0.0]);
+            examples.push(FaqExample::new("limits", text));
+            vectors.push(vec![0.0, 0.1 * i as f32, 1.0]);
+        }
+        let config = MatcherConfig {
+            dense_weight: 2.0,
+            ..Default::default()
+        };
+        let m = FaqMatcher::train_with_vectors(&examples, Some(&vectors), &config).unwrap();
+        assert_eq!(m.embedding_dimensions(), 3);
+        let best = |v: &[f32]| {
+            let scores = m.scores_with_vector("question about my account", Some(v));
+            let scores = scores.unwrap();
+            m.entry_ids()[if scores[0] > scores[1] { 0 } else { 1 }].clone()
+        };
+        assert_eq!(best(&[0.9, 0.0, 0.1]), "fees");
+        assert_eq!(best(&[0.1, 0.0, 0.9]), "limits");
+        // Without a query vector (model down) it still scores, from the text alone.
+        assert!(m.scores("question about my account").is_some());
+        // A text-only matcher ignores vectors.
+        let plain = FaqMatcher::train(&examples, &config).unwrap();
+        assert_eq!(plain.embedding_dimensions(), 0);
+        assert_eq!(
+            plain.scores_with_vector("account", Some(&[1.0, 0.0, 0.0])),
+            plain.scores("account")
+        );
+    }
+
+    #[test]
+    fn mismatched_embeddings_are_rejected() {
+        let examples = faq();
+        let short = vec![vec![1.0, 0.0]; examples.len() - 1];
+        assert!(matches!(
+            FaqMatcher::train_with_vectors(&examples, Some(&short), &MatcherConfig::default()),
+            Err(MatcherError::InvalidVectors(_))
+        ));
+        let mut ragged = vec![vec![1.0, 0.0]; examples.len()];
+        ragged[3] = vec![1.0];
+        assert!(matches!(
+            FaqMatcher::train_with_vectors(&examples, Some(&ragged), &MatcherConfig::default()),
+            Err(MatcherError::InvalidVectors(_))
+        ));
+    }
+
+    #[test]
+    fn spelling_correction_recovers_a_misspelt_unknown_word() {
+        let config = MatcherConfig {
+            spell_correct: true,
+            ..Default::default()
+        };
+        let m = FaqMatcher::train(&faq(), &config).unwrap();
+        assert_eq!(top(&m, "my top up was declnied"), "top_up_failed");
+        assert_eq!(top(&m, "how long does delivry take"), "card_arrival");
     }
 
     #[test]

@@ -41,6 +41,23 @@ impl SparseVec {
         self
     }
 
+    /// Appends the dense vector `dense` (scaled to length `weight`) as columns
+    /// `offset..offset + dense.len()` and returns the result at unit length. All of `self`'s
+    /// columns must lie below `offset`. A zero or non-finite `dense` adds nothing.
+    pub fn with_dense_block(mut self, offset: u32, dense: &[f32], weight: f32) -> Self {
+        let norm = dense.iter().map(|v| v * v).sum::<f32>().sqrt();
+        if norm.is_finite() && norm > 0.0 && weight > 0.0 {
+            let scale = weight / norm;
+            for (i, &v) in dense.iter().enumerate() {
+                if v != 0.0 {
+                    self.indices.push(offset + i as u32);
+                    self.values.push(v * scale);
+                }
+            }
+        }
+        self.normalised()
+    }
+
     pub fn indices(&self) -> &[u32] {
         &self.indices
     }
@@ -91,6 +108,16 @@ mod tests {
         let v = SparseVec::from_unsorted(vec![(3, 1.0), (1, 2.0), (3, 0.5)]);
         assert_eq!(v.indices(), &[1, 3]);
         assert_eq!(v.values(), &[2.0, 1.5]);
+    }
+
+    #[test]
+    fn dense_block_is_appended_after_the_sparse_columns() {
+        let v = SparseVec::from_unsorted(vec![(1, 1.0)]).with_dense_block(5, &[0.0, 3.0], 1.0);
+        assert_eq!(v.indices(), &[1, 6]);
+        let h = std::f32::consts::FRAC_1_SQRT_2;
+        assert!((v.values()[0] - h).abs() < 1e-6 && (v.values()[1] - h).abs() < 1e-6);
+        let none = SparseVec::from_unsorted(vec![(1, 2.0)]).with_dense_block(5, &[0.0], 1.0);
+        assert_eq!(none.indices(), &[1]);
     }
 
     #[test]

@@ -7,6 +7,8 @@ mod embeddings;
 mod filters;
 mod hybrid;
 mod index_lifecycle;
+#[cfg(feature = "local-embeddings")]
+mod local_embedder;
 mod support;
 mod text_search;
 mod vectors;

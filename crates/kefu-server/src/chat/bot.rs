@@ -32,6 +32,20 @@ pub struct KnowledgeRetriever {
     pub store: Store,
     pub faq: Arc<FaqIndexes>,
     pub search: Arc<KbSearch>,
+    /// Cosine similarity where meaning alone starts to earn a passage confidence.
+    pub min_similarity: f32,
+}
+
+/// Confidence from meaning alone: linear from `floor` (nothing) to a perfect match, capped a
+/// little under a full lexical match, since a paraphrase can still miss a decisive detail.
+fn semantic_confidence(similarity: Option<f32>, floor: f32) -> f32 {
+    let Some(similarity) = similarity else {
+        return 0.0;
+    };
+    if floor >= 1.0 {
+        return 0.0;
+    }
+    (((similarity - floor) / (1.0 - floor)).clamp(0.0, 1.0) * 0.9).min(0.9)
 }
 
 impl KnowledgeRetriever {
@@ -53,8 +67,10 @@ impl KnowledgeRetriever {
             .filter(|h| h.category != "faq")
             .filter_map(|h| {
                 let heading = h.heading_path.join(" / ");
-                let confidence =
+                let lexical =
                     passage_confidence(&terms, &format!("{} {heading} {}", h.title, h.text));
+                let confidence =
+                    lexical.max(semantic_confidence(h.vector_score, self.min_similarity));
                 (confidence > 0.0).then(|| Candidate {
                     entry_id: h.entry_id,
                     revision: h.revision,

@@ -303,3 +303,25 @@ pub async fn search_kb(
         .map_err(ApiError::internal)?;
     Ok(Json(results))
 }
+
+/// What `GET /api/v1/kb/embeddings` reports.
+#[derive(serde::Serialize)]
+pub struct EmbeddingStatus {
+    /// False: no embedding model is configured and search is full text only.
+    pub enabled: bool,
+    #[serde(flatten)]
+    pub status: Option<kefu_kb::vectors::VectorStatus>,
+}
+
+/// `GET /api/v1/kb/embeddings`: the embedding model hybrid search uses and how far the
+/// background embedding has got (chunks indexed, entries waiting, last error).
+pub async fn get_embedding_status(
+    State(state): State<AppState>,
+    _auth: AgentAuth,
+) -> ApiResult<Json<EmbeddingStatus>> {
+    let status = state.search.vectors().map(|v| v.status());
+    Ok(Json(EmbeddingStatus {
+        enabled: status.is_some(),
+        status,
+    }))
+}

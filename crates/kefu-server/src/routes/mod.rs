@@ -110,6 +110,7 @@ pub fn router(state: AppState) -> Router {
             get(kb_entries::list_kb_entries).post(kb_entries::create_kb_entry),
         )
         .route("/sites/{id}/kb/search", get(kb_entries::search_kb))
+        .route("/kb/embeddings", get(kb_entries::get_embedding_status))
         .route(
             "/sites/{id}/kb/imports",
             post(kb_imports::create_import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),

@@ -51,6 +51,18 @@ impl TestApp {
         }
     }
 
+    /// Starts another server on the same database (as after a restart, or a second node)
+    /// with its own data folder; returns its base URL and the folder, which must outlive it.
+    pub async fn another_node(&self, mut config: Config) -> (String, tempfile::TempDir) {
+        let data = tempfile::tempdir().unwrap();
+        config.data_dir = data.path().to_owned();
+        config.bind = "127.0.0.1:0".parse().unwrap();
+        let addr = kefu_server::spawn(config, self._db.store.clone())
+            .await
+            .unwrap();
+        (format!("http://{addr}"), data)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
@@ -98,6 +110,17 @@ pub struct AgentClient {
 }
 
 impl AgentClient {
+    /// The same signed-in agent talking to another node (sessions live in the database).
+    pub fn at(&self, base: &str) -> Self {
+        AgentClient {
+            http: self.http.clone(),
+            base: base.to_owned(),
+            csrf: self.csrf.clone(),
+            agent: self.agent.clone(),
+            cookie: self.cookie.clone(),
+        }
+    }
+
     pub async fn login(app: &TestApp, email: &str, password: &str) -> Self {
         let http = reqwest::Client::builder()
             .cookie_store(true)

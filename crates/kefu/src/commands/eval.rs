@@ -7,6 +7,12 @@
 //!
 //! SUITE is either a suite file (JSONL or CSV, see kefu-eval's `suite` module) used with
 //! `--knowledge`, or a BANKING77 folder (train.csv becomes the knowledge, test.csv the suite).
+//!
+//! With `--embeddings MODEL_DIR` (a local sentence-transformers folder, e.g. the one
+//! `bench/fetch_models.sh` prints) or `--embeddings-url URL` (an OpenAI-compatible embeddings
+//! endpoint), a second, hybrid run follows: the matcher's scores fused with embedding kNN over
+//! the phrasings, its fusion weights, confidence scale and threshold chosen by the same
+//! cross-validation on the knowledge, and its figures printed beside the offline ones.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,7 +22,11 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use kefu_eval::harness::EvalOptions;
 use kefu_eval::report::ChosenThreshold;
-use kefu_eval::{CvOptions, EvalReport, MatcherAnswerer, cross_validate, evaluate};
+use kefu_eval::{
+    CvOptions, EmbedError, Embedder, EvalReport, HybridAnswerer, HybridGrid, HybridMatcher,
+    LocalEmbedder, MatcherAnswerer, OpenAiEmbedder, OpenAiEmbedderConfig, TextEmbedder,
+    cross_validate, cross_validate_hybrid, embed_all, evaluate,
+};
 use kefu_kb::{FaqExample, FaqMatcher, MatcherConfig};
 
 #[derive(clap::Args)]
@@ -49,6 +59,24 @@ pub struct Args {
     /// Exit with an error when hit@1 falls below this (a CI gate).
     #[arg(long)]
     min_hit_at_1: Option<f64>,
+    /// Also evaluate the hybrid answerer with this local sentence-embedding model folder
+    /// (model.safetensors, tokenizer.json, config.json; see bench/fetch_models.sh).
+    #[arg(long, value_name = "MODEL_DIR", conflicts_with = "embeddings_url")]
+    embeddings: Option<PathBuf>,
+    /// Also evaluate the hybrid answerer with an OpenAI-compatible embeddings endpoint
+    /// (server root or `/v1` base); needs --embeddings-model and --embeddings-dimensions. The
+    /// key, if any, comes from KEFU_EMBEDDINGS_API_KEY.
+    #[arg(long, value_name = "URL", requires_all = ["embeddings_model", "embeddings_dimensions"])]
+    embeddings_url: Option<String>,
+    /// Model name sent to --embeddings-url.
+    #[arg(long)]
+    embeddings_model: Option<String>,
+    /// Vector length of --embeddings-model.
+    #[arg(long)]
+    embeddings_dimensions: Option<usize>,
+    /// Exit with an error when the hybrid's hit@1 falls below this.
+    #[arg(long)]
+    min_hybrid_hit_at_1: Option<f64>,
 }
 
 fn bar(total: u64, what: &str) -> ProgressBar {
@@ -111,6 +139,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let chosen = cv.chosen.as_ref().map(|p| p.threshold);
     let threshold = args.threshold.or(chosen).unwrap_or(1.0);
 
+    let embedder = open_embedder(&args)?;
+
     let started = Instant::now();
     let matcher = Arc::new(FaqMatcher::train(&knowledge, &cv.config)?);
     let train_seconds = started.elapsed().as_secs_f64();
@@ -125,7 +155,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut report = EvalReport::new(
         "Kefu offline answerer",
         kefu_eval::Answerer::describe(&answerer),
-        label,
+        label.clone(),
         &evaluation,
     )
     .with_fact("Training time", format!("{train_seconds:.2} s"))
@@ -164,6 +194,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .with_context(|| format!("writing {}", path.display()))?;
         println!("HTML report: {}", path.display());
     }
+    let hybrid_hit = match embedder {
+        Some(embedder) => {
+            let run = HybridRun {
+                args: &args,
+                knowledge: &knowledge,
+                suite: &suite,
+                label: &label,
+                config: &cv.config,
+                options: &options,
+            };
+            Some(run_hybrid(run, embedder)?)
+        }
+        None => None,
+    };
     if let Some(min) = args.min_hit_at_1 {
         let hit = report.metrics.hit_at_1;
         if hit < min {
@@ -171,7 +215,179 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         println!("quality gate passed: hit@1 {hit:.4} >= {min:.4}");
     }
+    if let (Some(min), Some(hit)) = (args.min_hybrid_hit_at_1, hybrid_hit) {
+        if hit < min {
+            bail!("quality gate failed: hybrid hit@1 {hit:.4} is below {min:.4}");
+        }
+        println!("quality gate passed: hybrid hit@1 {hit:.4} >= {min:.4}");
+    }
     Ok(())
+}
+
+/// An OpenAI-compatible endpoint used synchronously: `kefu eval` runs on a blocking thread of
+/// the tokio runtime (see main.rs), so it can wait for the async client there.
+struct BlockingHttpEmbedder {
+    client: OpenAiEmbedder,
+    runtime: tokio::runtime::Handle,
+}
+
+impl TextEmbedder for BlockingHttpEmbedder {
+    fn model(&self) -> &str {
+        self.client.model()
+    }
+
+    fn embed_texts(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.runtime.block_on(self.client.embed(texts))
+    }
+}
+
+/// The embedder asked for on the command line, if any.
+fn open_embedder(args: &Args) -> anyhow::Result<Option<Arc<dyn TextEmbedder>>> {
+    if let Some(folder) = &args.embeddings {
+        let started = Instant::now();
+        let local = LocalEmbedder::from_folder(folder)
+            .with_context(|| format!("loading the embedding model in {}", folder.display()))?;
+        println!(
+            "embedding model {} ({} dims) loaded in {:.1} s",
+            Embedder::model(&local),
+            local.dimensions(),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(Some(Arc::new(local)));
+    }
+    let Some(url) = &args.embeddings_url else {
+        return Ok(None);
+    };
+    let (Some(model), Some(dimensions)) = (&args.embeddings_model, args.embeddings_dimensions)
+    else {
+        bail!("--embeddings-url needs --embeddings-model and --embeddings-dimensions");
+    };
+    let mut config = OpenAiEmbedderConfig::new(url, model, dimensions);
+    if let Ok(key) = std::env::var("KEFU_EMBEDDINGS_API_KEY") {
+        config = config.with_api_key(key);
+    }
+    let client = OpenAiEmbedder::new(config)?;
+    Ok(Some(Arc::new(BlockingHttpEmbedder {
+        client,
+        runtime: tokio::runtime::Handle::current(),
+    })))
+}
+
+/// What the hybrid run shares with the offline one.
+struct HybridRun<'a> {
+    args: &'a Args,
+    knowledge: &'a [FaqExample],
+    suite: &'a [kefu_eval::SuiteRow],
+    label: &'a str,
+    config: &'a MatcherConfig,
+    options: &'a CvOptions,
+}
+
+/// Embeds the knowledge, cross-validates the fusion on it, evaluates the hybrid on the suite,
+/// prints its report and returns its hit@1.
+fn run_hybrid(run: HybridRun<'_>, embedder: Arc<dyn TextEmbedder>) -> anyhow::Result<f64> {
+    let texts: Vec<String> = run.knowledge.iter().map(|k| k.text.clone()).collect();
+    let progress = bar(texts.len() as u64, "embedding");
+    let started = Instant::now();
+    let vectors = embed_all(embedder.as_ref(), &texts, 256, &|done, _| {
+        progress.set_position(done as u64)
+    })?;
+    progress.finish_and_clear();
+    let embed_seconds = started.elapsed().as_secs_f64();
+
+    let progress = bar(run.options.folds as u64, "hybrid CV");
+    let cv = cross_validate_hybrid(
+        run.knowledge,
+        &vectors,
+        run.config,
+        &HybridGrid::default(),
+        run.options,
+        &|done, _| progress.set_position(done as u64),
+    )?;
+    progress.finish_and_clear();
+    let chosen = cv.chosen.as_ref().map(|p| p.threshold);
+    let threshold = run.args.threshold.or(chosen).unwrap_or(1.0);
+    let started = Instant::now();
+    let hybrid = HybridMatcher::train(
+        run.knowledge,
+        &vectors,
+        run.config,
+        cv.weights,
+        cv.confidence_scale,
+    )?;
+    let train_seconds = started.elapsed().as_secs_f64();
+    let answerer = HybridAnswerer::new(hybrid, embedder, threshold);
+    let progress = bar(run.suite.len() as u64, "hybrid questions");
+    let evaluation = evaluate(&answerer, run.suite, &EvalOptions::default(), &|done, _| {
+        progress.set_position(done as u64)
+    });
+    progress.finish_and_clear();
+
+    let cvm = &cv.evaluation.metrics;
+    let folds = run.options.folds;
+    let mut report = EvalReport::new(
+        "Kefu hybrid answerer (FAQ matcher + embeddings)",
+        kefu_eval::Answerer::describe(&answerer),
+        run.label,
+        &evaluation,
+    )
+    .with_fact("Training time", format!("{train_seconds:.2} s"))
+    .with_fact(
+        "Embedding the knowledge",
+        format!(
+            "{} phrasings in {embed_seconds:.1} s ({:.0} texts/s)",
+            texts.len(),
+            texts.len() as f64 / embed_seconds.max(1e-9)
+        ),
+    )
+    .with_fact(
+        format!("Hybrid CV on knowledge ({folds} folds): hit@1 / hit@5 / MRR@10"),
+        format!(
+            "{:.4} / {:.4} / {:.4}",
+            cvm.hit_at_1, cvm.hit_at_5, cvm.mrr_at_10
+        ),
+    )
+    .with_fact(
+        "Same folds, hit@1: matcher / matcher with embedding block / embedding 1-NN",
+        format!(
+            "{:.4} / {:.4} / {:.4}",
+            cv.matcher_only.hit_at_1, cv.dense_matcher_only.hit_at_1, cv.nearest_only.hit_at_1
+        ),
+    )
+    .with_fact(
+        "Fusion weights (chosen by CV)",
+        serde_json::to_string(&cv.weights)?,
+    )
+    .with_fact(
+        "Questions answered without an embedding (model errors)",
+        answerer.embedding_failures().to_string(),
+    );
+    report.threshold = Some(threshold);
+    if let (None, Some(t)) = (run.args.threshold, chosen) {
+        report.chosen_threshold = Some(ChosenThreshold {
+            threshold: t,
+            max_wrong_rate: run.args.max_wrong_rate,
+            basis: format!("{folds}-fold cross-validation on the knowledge"),
+        });
+    }
+    let mut shown = report.clone();
+    if !run.args.sweep {
+        shown.sweep.clear();
+    }
+    println!("\n{}", shown.render_text());
+    if let Some(path) = &run.args.json {
+        let path = path.with_extension("hybrid.json");
+        std::fs::write(&path, report.to_json()?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("JSON report (hybrid): {}", path.display());
+    }
+    if let Some(path) = &run.args.html {
+        let path = path.with_extension("hybrid.html");
+        std::fs::write(&path, report.render_html())
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("HTML report (hybrid): {}", path.display());
+    }
+    Ok(report.metrics.hit_at_1)
 }
 
 /// Reads FAQ phrasings from CSV (`entry_id,text` or BANKING77's `text,category`) or JSONL.
