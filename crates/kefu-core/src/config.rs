@@ -37,6 +37,16 @@ pub struct Config {
     /// is generated once into `<data_dir>/secret.key` (mode 0600). Every node of a cluster
     /// needs the same key.
     pub secret_key: String,
+    /// Failed sign-ins for one e-mail address before it is locked.
+    pub login_account_max_failures: u32,
+    /// Failed sign-ins from one client address (an IPv6 /64) before it is locked.
+    pub login_ip_max_failures: u32,
+    /// Seconds failures are remembered after the last one (or after a lock ends).
+    pub login_failure_window_secs: u64,
+    /// First lock's length in seconds; each further failure doubles it.
+    pub login_lock_secs: u64,
+    /// Longest lock in seconds.
+    pub login_lock_max_secs: u64,
 }
 
 impl Default for Config {
@@ -54,6 +64,11 @@ impl Default for Config {
             ws_send_queue: 256,
             heartbeat_secs: 20,
             secret_key: String::new(),
+            login_account_max_failures: 5,
+            login_ip_max_failures: 20,
+            login_failure_window_secs: 15 * 60,
+            login_lock_secs: 60,
+            login_lock_max_secs: 15 * 60,
         }
     }
 }

@@ -16,6 +16,7 @@ mod error;
 mod feedback;
 mod jobs;
 mod kb_entries;
+mod login_throttle;
 mod messages;
 mod row;
 mod sites;
@@ -23,6 +24,7 @@ mod sql;
 mod tags;
 #[doc(hidden)]
 pub mod test_support;
+mod totp;
 mod unanswered;
 mod visitors;
 
@@ -40,6 +42,7 @@ pub use error::StoreError;
 pub use jobs::{Job, JobFile};
 pub use kb_entries::{EntryPage, EntryQuery, EntrySource};
 pub use messages::{AppendOutcome, MessagePage, NewMessage};
+pub use totp::{LoginChallenge, TotpRecord};
 pub use unanswered::UnansweredQuestion;
 pub use visitors::VisitorSeen;
 
