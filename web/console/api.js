@@ -60,6 +60,9 @@ export class Api {
     if (!res.ok) {
       const err = data?.error;
       const e = new ApiError(res.status, err?.code || `http_${res.status}`, err?.message || res.statusText);
+      // 429s say how long to wait (seconds), e.g. a sign-in locked after repeated failures.
+      const wait = Number.parseInt(res.headers.get('retry-after') || '', 10);
+      if (Number.isFinite(wait)) e.retryAfter = wait;
       // Only a missing session (not a wrong password, which is also 401) sends us to sign-in.
       if (res.status === 401 && e.code === 'unauthenticated') this.onUnauthenticated?.(e);
       throw e;
@@ -79,16 +82,36 @@ export class Api {
   patch(path, body = {}) {
     return this.req('PATCH', path, { body });
   }
-  del(path) {
-    return this.req('DELETE', path);
+  del(path, body) {
+    return this.req('DELETE', path, { body });
   }
 
   // --- session -----------------------------------------------------------------------------
 
+  /**
+   * Signs in with the password. Resolves to the /auth/me shape, or, when the agent has
+   * two-factor sign-in on, to `{mfa_required: true, challenge}` for `loginTotp`.
+   */
   async login(email, password) {
     const me = await this.post('/auth/login', { email, password });
+    if (!me.mfa_required) this.csrf = me.csrf_token;
+    return me;
+  }
+  /** Completes a two-factor sign-in with `{code}` or `{recovery_code}`. */
+  async loginTotp(challenge, factor) {
+    const me = await this.post('/auth/login/totp', { challenge, ...factor });
     this.csrf = me.csrf_token;
     return me;
+  }
+  totpSetup() {
+    return this.post('/auth/totp/setup');
+  }
+  totpConfirm(code) {
+    return this.post('/auth/totp/confirm', { code });
+  }
+  /** `factor` is `{code}` or `{recovery_code}`. */
+  totpDisable(password, factor) {
+    return this.del('/auth/totp', { password, ...factor });
   }
   async me() {
     const me = await this.get('/auth/me');

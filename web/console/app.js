@@ -239,12 +239,11 @@ function showLogin(reasonKey) {
             try {
               const me = await ctx.api.login(email.value.trim(), password.value);
               saved.set('email', email.value.trim());
-              const next = saved.get('next');
-              saved.set('next', null);
-              history.replaceState(null, '', next && next.startsWith(`${ROOT}/`) && next !== `${ROOT}/login` ? next : `${ROOT}/inbox`);
-              await startSession(me);
+              if (me.mfa_required) return showSecondFactor(me.challenge);
+              await signedIn(me);
             } catch (e2) {
-              err.show(e2, t);
+              if (e2.code === 'too_many_attempts') showLocked(err, submit, e2);
+              else err.show(e2, t);
               password.select();
             }
           });
@@ -267,6 +266,103 @@ function showLogin(reasonKey) {
   }
   document.title = `${t('signIn')} · ${t('appName')}`;
   (email.value ? password : email).focus();
+}
+
+/** After a successful sign-in: back to where the agent was going, and start. */
+async function signedIn(me) {
+  const next = saved.get('next');
+  saved.set('next', null);
+  history.replaceState(null, '', next && next.startsWith(`${ROOT}/`) && next !== `${ROOT}/login` ? next : `${ROOT}/inbox`);
+  await startSession(me);
+}
+
+/** "Try again in 5 minutes": the wait of a 429, rounded up to whole minutes past one. */
+function waitText(t, secs) {
+  const s = Math.max(1, Number(secs) || 60);
+  return s < 90 ? t('waitSeconds', { n: s }) : t('waitMinutes', { n: Math.ceil(s / 60) });
+}
+
+/** A locked sign-in: says how long to wait and keeps the button off until then. */
+function showLocked(err, button, e) {
+  const { t } = ctx;
+  err.show({ code: 'too_many_attempts', message: t('loginLocked', { wait: waitText(t, e.retryAfter) }) }, null);
+  const wait = Math.max(1, Number(e.retryAfter) || 60);
+  // busy() re-enables the button when the request ends; this runs after it.
+  setTimeout(() => {
+    button.disabled = true;
+    setTimeout(() => (button.disabled = false), wait * 1000);
+  }, 0);
+}
+
+/** The password was right and the account has TOTP on: ask for the code (or a recovery code). */
+function showSecondFactor(challenge) {
+  const { t } = ctx;
+  const app = document.getElementById('app');
+  const err = errorBox();
+  let recovery = false;
+  const code = h('input', {
+    type: 'text', name: 'code', autocomplete: 'one-time-code', inputmode: 'numeric',
+    pattern: '[0-9 ]{6,7}', maxlength: '7', required: true, spellcheck: 'false',
+  });
+  const codeField = field(t('totpCode'), code, t('totpCodeHint'));
+  const submit = h('button', { type: 'submit', class: 'primary' }, t('verify'));
+  const switcher = h('button', {
+    type: 'button', class: 'ghost',
+    on: {
+      click: () => {
+        recovery = !recovery;
+        // One input serves both: a recovery code is letters and a dash, not six digits.
+        codeField.wrap.querySelector('label').textContent = t(recovery ? 'recoveryCode' : 'totpCode');
+        codeField.wrap.querySelector('.hint').textContent = t(recovery ? 'recoveryCodeHint' : 'totpCodeHint');
+        code.value = '';
+        if (recovery) {
+          code.removeAttribute('pattern');
+          code.setAttribute('inputmode', 'text');
+          code.setAttribute('autocomplete', 'off');
+          code.setAttribute('maxlength', '20');
+        } else {
+          code.setAttribute('pattern', '[0-9 ]{6,7}');
+          code.setAttribute('inputmode', 'numeric');
+          code.setAttribute('autocomplete', 'one-time-code');
+          code.setAttribute('maxlength', '7');
+        }
+        switcher.textContent = t(recovery ? 'useAuthenticatorCode' : 'useRecoveryCode');
+        code.focus();
+      },
+    },
+  }, t('useRecoveryCode'));
+  const form = h('form', {
+    class: 'card login', 'aria-labelledby': 'login-title',
+    on: {
+      submit: (e) => {
+        e.preventDefault();
+        err.clear();
+        busy(submit, async () => {
+          try {
+            const value = code.value.trim();
+            const me = await ctx.api.loginTotp(challenge, recovery ? { recovery_code: value } : { code: value.replace(/\s/g, '') });
+            await signedIn(me);
+          } catch (e2) {
+            if (e2.code === 'invalid_challenge') return showLogin('signInExpired');
+            if (e2.code === 'too_many_attempts') showLocked(err, submit, e2);
+            else err.show(e2, t);
+            code.select();
+          }
+        });
+      },
+    },
+  },
+  h('h1', { id: 'login-title' }, h('span', { class: 'logo', 'aria-hidden': 'true' }), t('appName')),
+  h('h2', {}, t('twoFactorTitle')),
+  h('p', { class: 'muted' }, t('twoFactorPrompt')),
+  err.el,
+  codeField.wrap,
+  submit,
+  h('div', { class: 'form-actions' }, switcher,
+    h('button', { type: 'button', class: 'ghost', on: { click: () => showLogin() } }, t('backToSignIn'))));
+  replace(app, h('main', { id: 'main' }, form));
+  document.title = `${t('twoFactorTitle')} · ${t('appName')}`;
+  code.focus();
 }
 
 // --- shell ---------------------------------------------------------------------------------------

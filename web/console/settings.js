@@ -2,7 +2,7 @@
 // conversation settings, the embed snippet), the assistant (provider chain and the assistant's
 // settings), AI usage and insights (assistant.js), its agents (create, role, disable, add or
 // remove members), canned replies, tags, the agent's own API tokens; and the account page
-// (name, password change, sign out here or everywhere, language).
+// (name, password change, two-factor sign-in, sign out here or everywhere, language).
 //
 // Site settings are rendered from the settings object the server returns (settings-fields.js),
 // so a setting added on the server appears here without a console change. The assistant's keys
@@ -501,5 +501,122 @@ function account(ctx, main) {
     field(t('newPassword'), next, t('passwordRule')).wrap,
     field(t('repeatPassword'), again).wrap,
     change),
+    securityPanel(ctx),
     h('section', { class: 'panel', 'aria-labelledby': 'sess-h' }, h('h2', { id: 'sess-h' }, t('sessions')), h('p', { class: 'muted' }, t('sessionsNote')), h('div', { class: 'form-actions' }, out, outAll))));
+}
+
+// --- security: TOTP second factor ------------------------------------------------------------------
+
+/**
+ * The Security panel: two-factor sign-in with an authenticator app. Off: set up (QR code and
+ * secret, confirm with a first code), then the recovery codes are shown once. On: turn off
+ * with the password and a code. The QR code comes from the server as SVG and is shown as an
+ * image (a data: URL), never inserted as markup.
+ */
+function securityPanel(ctx) {
+  const { t } = ctx;
+  const panel = h('section', { class: 'panel security', id: 'security', 'aria-labelledby': 'sec-h' });
+  const head = () => h('h2', { id: 'sec-h' }, t('security'));
+  replace(panel, head(), h('p', { class: 'muted' }, t('loading')));
+  ctx.api.me().then((me) => render(me.totp_enabled), (e) => replace(panel, head(), h('p', { class: 'error-box', role: 'alert' }, describeError(e, t))));
+  return panel;
+
+  function render(enabled) {
+    replace(panel, head(),
+      h('p', { class: 'totp-status', dataset: { enabled: String(enabled) } }, t(enabled ? 'totpOn' : 'totpOff')),
+      enabled ? disableForm() : startButton());
+  }
+
+  function startButton() {
+    const err = errorBox();
+    const start = h('button', { type: 'button', class: 'primary', on: { click: () => busy(start, async () => {
+      err.clear();
+      try {
+        setupForm(await ctx.api.totpSetup());
+      } catch (e) {
+        err.show(e, t);
+      }
+    }) } }, t('totpSetUp'));
+    return h('div', {}, h('p', { class: 'muted' }, t('totpIntro')), err.el, start);
+  }
+
+  function setupForm(setup) {
+    const err = errorBox();
+    const qr = h('img', {
+      class: 'totp-qr', width: '200', height: '200', alt: t('totpQrAlt'),
+      src: `data:image/svg+xml;base64,${btoa(setup.qr_svg)}`,
+    });
+    const secret = h('code', { class: 'totp-secret' }, setup.secret.replace(/(.{4})/g, '$1 ').trim());
+    const copy = h('button', { type: 'button', class: 'small', on: { click: () => copyText(setup.secret) } }, t('copy'));
+    const code = h('input', { type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9 ]{6,7}', maxlength: '7', required: true });
+    const confirm = h('button', { type: 'submit', class: 'primary' }, t('totpTurnOn'));
+    const cancel = h('button', { type: 'button', on: { click: () => render(false) } }, t('cancel'));
+    const form = h('form', { class: 'totp-setup', on: { submit: (e) => { e.preventDefault(); busy(confirm, async () => {
+      err.clear();
+      try {
+        const { recovery_codes } = await ctx.api.totpConfirm(code.value.replace(/\s/g, ''));
+        showRecoveryCodes(recovery_codes);
+      } catch (e2) {
+        err.show(e2, t);
+        code.select();
+      }
+    }); } } },
+    h('ol', { class: 'steps' },
+      h('li', {}, t('totpStepScan'), h('div', {}, qr)),
+      h('li', {}, t('totpStepSecret'), ' ', secret, ' ', copy),
+      h('li', {}, t('totpStepConfirm'))),
+    err.el,
+    field(t('totpCode'), code, t('totpCodeHint')).wrap,
+    h('div', { class: 'form-actions' }, confirm, cancel));
+    replace(panel, head(), form);
+    code.focus();
+  }
+
+  function showRecoveryCodes(codes) {
+    const list = h('ul', { class: 'recovery-codes code' }, codes.map((c) => h('li', {}, c)));
+    const copy = h('button', { type: 'button', on: { click: () => copyText(codes.join('\n')) } }, t('copyRecoveryCodes'));
+    const done = h('button', { type: 'button', class: 'primary', on: { click: () => render(true) } }, t('recoveryCodesSaved'));
+    replace(panel, head(),
+      h('p', { class: 'notice', role: 'status' }, t('totpNowOn')),
+      h('h3', {}, t('recoveryCodes')),
+      h('p', {}, t('recoveryCodesNote')),
+      list,
+      h('div', { class: 'form-actions' }, copy, done));
+    done.focus();
+  }
+
+  function disableForm() {
+    const err = errorBox();
+    const password = h('input', { type: 'password', required: true, autocomplete: 'current-password' });
+    const code = h('input', { type: 'text', required: true, autocomplete: 'one-time-code', maxlength: '20', spellcheck: 'false' });
+    const off = h('button', { type: 'submit' }, t('totpTurnOff'));
+    return h('form', { class: 'totp-disable', on: { submit: (e) => { e.preventDefault(); busy(off, async () => {
+      err.clear();
+      // Six digits are an app code; anything else is taken as a recovery code.
+      const value = code.value.trim();
+      const digits = value.replace(/\s/g, '');
+      const factor = /^\d{6}$/.test(digits) ? { code: digits } : { recovery_code: value };
+      try {
+        await ctx.api.totpDisable(password.value, factor);
+        toast(t('totpTurnedOff'));
+        render(false);
+      } catch (e2) {
+        err.show(e2, t);
+      }
+    }); } } },
+    h('p', { class: 'muted' }, t('totpDisableNote')),
+    err.el,
+    field(t('password'), password).wrap,
+    field(t('totpCodeOrRecovery'), code).wrap,
+    off);
+  }
+
+  async function copyText(text) {
+    try {
+      await navigator.clipboard.writeText(text);
+      toast(t('copied'));
+    } catch {
+      toast(t('copyFailed'));
+    }
+  }
 }

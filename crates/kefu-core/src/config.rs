@@ -55,6 +55,16 @@ pub struct Config {
     /// all-MiniLM-L6-v2 (paraphrases score 0.6–0.9, unrelated text under 0.3); other models
     /// spread differently.
     pub embeddings_min_similarity: f32,
+    /// Failed sign-ins for one e-mail address before it is locked.
+    pub login_account_max_failures: u32,
+    /// Failed sign-ins from one client address (an IPv6 /64) before it is locked.
+    pub login_ip_max_failures: u32,
+    /// Seconds failures are remembered after the last one (or after a lock ends).
+    pub login_failure_window_secs: u64,
+    /// First lock's length in seconds; each further failure doubles it.
+    pub login_lock_secs: u64,
+    /// Longest lock in seconds.
+    pub login_lock_max_secs: u64,
 }
 
 impl Default for Config {
@@ -78,6 +88,11 @@ impl Default for Config {
             embeddings_dimensions: 0,
             embeddings_api_key: String::new(),
             embeddings_min_similarity: 0.5,
+            login_account_max_failures: 5,
+            login_ip_max_failures: 20,
+            login_failure_window_secs: 15 * 60,
+            login_lock_secs: 60,
+            login_lock_max_secs: 15 * 60,
         }
     }
 }

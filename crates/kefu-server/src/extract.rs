@@ -110,3 +110,44 @@ where
             .map(Some)
     }
 }
+
+/// The client's address: the peer's, or with `trust_forwarded_for` the left-most
+/// `X-Forwarded-For` entry (only behind a proxy you run, which overwrites that header).
+pub fn client_ip(
+    config: &kefu_core::config::Config,
+    headers: &axum::http::HeaderMap,
+    peer: std::net::SocketAddr,
+) -> std::net::IpAddr {
+    if config.trust_forwarded_for {
+        let forwarded = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok());
+        if let Some(ip) = forwarded {
+            return ip;
+        }
+    }
+    peer.ip()
+}
+
+/// The client's address as [`client_ip`] derives it.
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl FromRequestParts<crate::state::AppState> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::state::AppState,
+    ) -> Result<Self, ApiError> {
+        // The server always runs with connect info; without it (a test harness calling the
+        // router directly) every caller shares the unspecified address.
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0)
+            .unwrap_or_else(|| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
+        Ok(Self(client_ip(&state.config, &parts.headers, peer)))
+    }
+}

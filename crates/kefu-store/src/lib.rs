@@ -17,6 +17,7 @@ mod error;
 mod feedback;
 mod jobs;
 mod kb_entries;
+mod login_throttle;
 mod messages;
 mod row;
 mod sites;
@@ -24,6 +25,7 @@ mod sql;
 mod tags;
 #[doc(hidden)]
 pub mod test_support;
+mod totp;
 mod unanswered;
 mod visitors;
 
@@ -41,6 +43,7 @@ pub use error::StoreError;
 pub use jobs::{Job, JobFile};
 pub use kb_entries::{EntryPage, EntryQuery, EntrySource};
 pub use messages::{AppendOutcome, MessagePage, NewMessage};
+pub use totp::{LoginChallenge, TotpRecord};
 pub use unanswered::UnansweredQuestion;
 pub use visitors::VisitorSeen;
 

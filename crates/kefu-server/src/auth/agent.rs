@@ -23,8 +23,8 @@ pub enum AuthMethod {
         token_hash: String,
         csrf_token: String,
     },
-    /// Bearer API token.
-    ApiToken,
+    /// Bearer API token; the hash identifies it.
+    ApiToken { token_hash: String },
 }
 
 /// An authenticated agent.
@@ -51,6 +51,41 @@ impl AgentAuth {
             Ok(())
         } else {
             Err(ApiError::not_found("site"))
+        }
+    }
+
+    /// Refuses callers that are not signed in with a console session: changing one's own
+    /// sign-in factors needs the person, not an integration's API token.
+    pub fn require_session(&self) -> ApiResult<()> {
+        match self.method {
+            AuthMethod::Session { .. } => Ok(()),
+            AuthMethod::ApiToken { .. } => Err(ApiError::forbidden(
+                "this needs a console session, not an API token",
+            )),
+        }
+    }
+
+    /// Still valid? Re-reads the session or token, for long-lived connections told that
+    /// the agent signed out somewhere. A database failure counts as valid (logged): a
+    /// hiccup must not drop every socket, and the next sign-out signal checks again.
+    pub async fn still_valid(state: &AppState, method: &AuthMethod) -> bool {
+        let result = match method {
+            AuthMethod::Session { token_hash, .. } => {
+                state.store.get_session(token_hash).await.map(|_| ())
+            }
+            AuthMethod::ApiToken { token_hash } => state
+                .store
+                .agent_for_api_token(token_hash)
+                .await
+                .map(|_| ()),
+        };
+        match result {
+            Ok(()) => true,
+            Err(StoreError::NotFound(_)) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "re-checking a connection's credentials failed");
+                true
+            }
         }
     }
 
@@ -101,10 +136,11 @@ impl AgentAuth {
 
     /// Resolves an agent from an API token.
     pub async fn from_api_token(state: &AppState, token: &str) -> ApiResult<Self> {
-        match state.store.agent_for_api_token(&hash_secret(token)).await {
+        let token_hash = hash_secret(token);
+        match state.store.agent_for_api_token(&token_hash).await {
             Ok(agent) => Ok(Self {
                 agent,
-                method: AuthMethod::ApiToken,
+                method: AuthMethod::ApiToken { token_hash },
             }),
             Err(StoreError::NotFound(_)) => Err(ApiError::unauthenticated()),
             Err(other) => Err(other.into()),

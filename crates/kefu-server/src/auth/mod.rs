@@ -5,6 +5,8 @@
 pub mod agent;
 pub mod identity;
 pub mod password;
+pub mod throttle;
+pub mod totp;
 pub mod visitor;
 
 use base64::Engine;

@@ -6,23 +6,24 @@
 //! with no gap and no repeat (a live entry whose seq jumps ahead triggers a catch-up read, so
 //! entries published out of order are never lost); each connection's outgoing queue is
 //! bounded and a client that cannot drain it, or that lags a hub channel, is disconnected and
-//! resumes; a peer silent for three heartbeats is dropped.
+//! resumes; a peer silent for three heartbeats is dropped; an agent's connection closes with
+//! 4001 once its session or API token ends (sign-out, sign-out everywhere, password change).
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use futures_util::{SinkExt, StreamExt};
-use kefu_core::ConversationId;
 use kefu_core::domain::{Agent, AuthorKind, Conversation, Presence, Visitor};
 use kefu_core::protocol::{ClientFrame, ServerFrame};
-use tokio::sync::mpsc;
+use kefu_core::{AgentId, ConversationId};
+use tokio::sync::{broadcast, mpsc};
 use tokio_stream::StreamMap;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use super::hub::{Frame, Topic};
-use crate::auth::{API_TOKEN_PREFIX, AgentAuth, VisitorAuth};
+use crate::auth::{API_TOKEN_PREFIX, AgentAuth, AuthMethod, VisitorAuth};
 use crate::chat::presence::set_presence;
 use crate::chat::{self, messages::Outgoing};
 use crate::error::{ApiError, ApiResult};
@@ -50,7 +51,8 @@ mod close {
 pub enum Principal {
     // Boxed: a visitor record is several times larger than an agent's.
     Visitor(Box<Visitor>),
-    Agent(Agent),
+    /// An agent and the credential the connection was opened with, re-checked on sign-outs.
+    Agent(Agent, AuthMethod),
 }
 
 /// Why the loop ended.
@@ -93,6 +95,8 @@ pub async fn run(
             subs: StreamMap::new(),
             last_sent: HashMap::new(),
             allowed: HashSet::new(),
+            sign_outs: None,
+            counted_online: false,
         };
         let end = conn.serve(&mut stream).await;
         conn.finish().await;
@@ -161,7 +165,7 @@ async fn authenticate(
     };
     if token.starts_with(API_TOKEN_PREFIX) {
         return match AgentAuth::from_api_token(state, &token).await {
-            Ok(auth) => Some(Principal::Agent(auth.agent)),
+            Ok(auth) => Some(Principal::Agent(auth.agent, auth.method)),
             Err(e) => {
                 refuse(e.code, &e.message, close::UNAUTHENTICATED);
                 None
@@ -193,6 +197,16 @@ async fn authenticate(
     }
 }
 
+/// The next sign-out signal; never resolves for connections that do not listen.
+async fn next_sign_out(
+    rx: &mut Option<broadcast::Receiver<AgentId>>,
+) -> Result<AgentId, broadcast::error::RecvError> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 struct Connection {
     state: AppState,
     principal: Principal,
@@ -203,11 +217,15 @@ struct Connection {
     /// Conversations this principal has been checked against, to spare typing frames a
     /// database read each.
     allowed: HashSet<ConversationId>,
+    /// Agents: sign-out signals for any agent (filtered by id).
+    sign_outs: Option<broadcast::Receiver<AgentId>>,
+    /// Agents: whether this connection was counted towards the agent's presence.
+    counted_online: bool,
 }
 
 impl Connection {
     fn is_agent(&self) -> bool {
-        matches!(self.principal, Principal::Agent(_))
+        matches!(self.principal, Principal::Agent(..))
     }
 
     fn connection_role(&self) -> &'static str {
@@ -258,6 +276,11 @@ impl Connection {
                         return end;
                     }
                 }
+                signal = next_sign_out(&mut self.sign_outs) => {
+                    if let Err(end) = self.on_sign_out(signal).await {
+                        return end;
+                    }
+                }
                 _ = heartbeat.tick() => {
                     if last_heard.elapsed() > heartbeat_every * 3 {
                         return End::Close(close::HEARTBEAT_TIMEOUT, "no heartbeat");
@@ -290,10 +313,13 @@ impl Connection {
 
     /// Agents: count the connection, come online, listen to their sites' inbox streams.
     async fn start_agent(&mut self) -> Result<(), End> {
-        let Principal::Agent(agent) = &self.principal else {
+        let Principal::Agent(agent, _) = &self.principal else {
             return Ok(());
         };
         let agent = agent.clone();
+        // Listen first, then check: a sign-out between the upgrade's check and now is seen.
+        self.sign_outs = Some(self.state.hub.sign_outs());
+        self.recheck_credential().await?;
         let sites = match self.state.store.list_agent_sites(agent.id).await {
             Ok(sites) => sites,
             Err(e) => return self.send_error(&e.into(), None).await,
@@ -303,6 +329,7 @@ impl Connection {
             self.subs
                 .insert(Topic::Site(site.id), BroadcastStream::new(rx));
         }
+        self.counted_online = true;
         if self.state.hub.agent_connected(agent.id)
             && agent.presence == Presence::Offline
             && let Err(e) = set_presence(&self.state, &agent, Presence::Online).await
@@ -312,11 +339,43 @@ impl Connection {
         Ok(())
     }
 
+    /// A sign-out happened somewhere: if it was this agent's (or signals were missed), close
+    /// when this connection's own session or token is no longer valid.
+    async fn on_sign_out(
+        &mut self,
+        signal: Result<AgentId, broadcast::error::RecvError>,
+    ) -> Result<(), End> {
+        let Principal::Agent(agent, _) = &self.principal else {
+            return Ok(());
+        };
+        match signal {
+            Ok(id) if id == agent.id => self.recheck_credential().await,
+            Ok(_) => Ok(()),
+            Err(broadcast::error::RecvError::Lagged(_)) => self.recheck_credential().await,
+            Err(broadcast::error::RecvError::Closed) => {
+                self.sign_outs = None;
+                Ok(())
+            }
+        }
+    }
+
+    async fn recheck_credential(&self) -> Result<(), End> {
+        match &self.principal {
+            Principal::Agent(_, method) if !AgentAuth::still_valid(&self.state, method).await => {
+                Err(End::Close(close::UNAUTHENTICATED, "signed out"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Agents: the last connection going away takes the agent offline.
     async fn finish(&mut self) {
-        let Principal::Agent(agent) = &self.principal else {
+        let Principal::Agent(agent, _) = &self.principal else {
             return;
         };
+        if !self.counted_online {
+            return; // closed before it came online (its credential was already gone)
+        }
         if self.state.hub.agent_disconnected(agent.id)
             && let Err(e) = set_presence(&self.state, agent, Presence::Offline).await
         {
@@ -434,7 +493,7 @@ impl Connection {
     fn author(&self) -> (AuthorKind, Option<String>, Option<String>) {
         match &self.principal {
             Principal::Visitor(v) => (AuthorKind::Visitor, Some(v.id.to_string()), v.name.clone()),
-            Principal::Agent(a) => (
+            Principal::Agent(a, _) => (
                 AuthorKind::Agent,
                 Some(a.id.to_string()),
                 Some(a.name.clone()),
@@ -447,7 +506,7 @@ impl Connection {
         let conversation = self.state.store.get_conversation(id).await?;
         let ok = match &self.principal {
             Principal::Visitor(v) => conversation.visitor_id == v.id,
-            Principal::Agent(a) => {
+            Principal::Agent(a, _) => {
                 self.state
                     .store
                     .is_site_member(conversation.site_id, a.id)
@@ -459,7 +518,7 @@ impl Connection {
                 Principal::Visitor(_) => {
                     ApiError::forbidden("this conversation belongs to someone else")
                 }
-                Principal::Agent(_) => ApiError::not_found("conversation"),
+                Principal::Agent(..) => ApiError::not_found("conversation"),
             });
         }
         self.allowed.insert(id);
@@ -476,7 +535,7 @@ impl Connection {
             Principal::Visitor(v) => {
                 chat::messages::send_as_visitor(&self.state, v, &conversation, out).await
             }
-            Principal::Agent(a) => {
+            Principal::Agent(a, _) => {
                 chat::messages::send_as_agent(&self.state, a, &conversation, out).await
             }
         }

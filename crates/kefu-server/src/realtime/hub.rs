@@ -2,6 +2,11 @@
 //! conversation's log for everyone subscribed to it). Publishing never blocks: a subscriber
 //! that falls a full channel behind is told it lagged and its connection closes, so one slow
 //! client costs bounded memory and resumes from the database.
+//!
+//! Besides topics, the hub carries sign-out signals: when an agent signs out (one session,
+//! everywhere, or by changing the password), each of that agent's connections re-checks its
+//! credential and closes with 4001 if it is gone. (In-process for now; with several nodes the
+//! signal must travel like the topics do.)
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -27,8 +32,12 @@ pub type Frame = Arc<ServerFrame>;
 pub struct Hub {
     topics: Mutex<HashMap<Topic, broadcast::Sender<Frame>>>,
     agent_connections: Mutex<HashMap<AgentId, usize>>,
+    sign_outs: broadcast::Sender<AgentId>,
     capacity: usize,
 }
+
+/// Sign-outs buffered per connection; one that lags re-checks its credential anyway.
+const SIGN_OUT_CAPACITY: usize = 64;
 
 impl Hub {
     /// A hub whose per-topic channels hold `capacity` frames.
@@ -36,6 +45,7 @@ impl Hub {
         Self {
             topics: Mutex::new(HashMap::new()),
             agent_connections: Mutex::new(HashMap::new()),
+            sign_outs: broadcast::channel(SIGN_OUT_CAPACITY).0,
             capacity,
         }
     }
@@ -112,6 +122,17 @@ impl Hub {
         }
     }
 
+    /// Starts receiving sign-out signals (agent connections listen from their start).
+    pub fn sign_outs(&self) -> broadcast::Receiver<AgentId> {
+        self.sign_outs.subscribe()
+    }
+
+    /// Tells the agent's connections that some of its sessions or tokens ended.
+    pub fn agent_signed_out(&self, agent: AgentId) {
+        // No receiver (no socket open anywhere) is fine.
+        let _ = self.sign_outs.send(agent);
+    }
+
     /// Number of topics with a live channel (for metrics and tests).
     pub fn topic_count(&self) -> usize {
         self.topics.lock().unwrap_or_else(|p| p.into_inner()).len()
@@ -146,6 +167,16 @@ mod tests {
             rx.recv().await,
             Err(broadcast::error::RecvError::Lagged(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn sign_outs_reach_listeners() {
+        let hub = Hub::new(2);
+        let a = AgentId::new();
+        hub.agent_signed_out(a); // nobody listening yet: no error, nothing kept
+        let mut rx = hub.sign_outs();
+        hub.agent_signed_out(a);
+        assert_eq!(rx.recv().await.unwrap(), a);
     }
 
     #[test]

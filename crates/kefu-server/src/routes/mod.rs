@@ -16,6 +16,7 @@ mod kb_unanswered;
 mod sites;
 mod static_ui;
 mod tags;
+mod totp;
 mod visitor;
 mod ws;
 
@@ -74,6 +75,10 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .nest("/visitor", visitor_api)
         .route("/auth/login", post(auth::login))
+        .route("/auth/login/totp", post(auth::login_totp))
+        .route("/auth/totp", delete(totp::disable_totp))
+        .route("/auth/totp/setup", post(totp::setup_totp))
+        .route("/auth/totp/confirm", post(totp::confirm_totp))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/logout-all", post(auth::logout_all))
         .route("/auth/me", get(auth::get_me))

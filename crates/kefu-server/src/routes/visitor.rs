@@ -93,20 +93,6 @@ fn clip(value: Option<String>, max: usize) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> std::net::IpAddr {
-    if state.config.trust_forwarded_for {
-        let forwarded = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok());
-        if let Some(ip) = forwarded {
-            return ip;
-        }
-    }
-    peer.ip()
-}
-
 /// `POST /api/v1/visitor/sessions`: 201 with a new token, or 200 when `token` was
 /// recognised for this site.
 pub async fn create_session(
@@ -139,7 +125,11 @@ pub async fn create_session(
                 .map(str::to_owned),
             512,
         ),
-        ip_truncated: Some(truncate_ip(client_ip(&state, &headers, peer))),
+        ip_truncated: Some(truncate_ip(crate::extract::client_ip(
+            &state.config,
+            &headers,
+            peer,
+        ))),
     };
     let known = match req.token.as_deref() {
         Some(token) if token.starts_with(VISITOR_TOKEN_PREFIX) => {

@@ -38,11 +38,8 @@ pub async fn upgrade(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let principal = if bearer_token(&headers).is_some() {
-        Some(Principal::Agent(
-            AgentAuth::from_headers(&state, &Method::GET, &headers)
-                .await?
-                .agent,
-        ))
+        let auth = AgentAuth::from_headers(&state, &Method::GET, &headers).await?;
+        Some(Principal::Agent(auth.agent, auth.method))
     } else if cookie(&headers, SESSION_COOKIE).is_some() {
         if !same_origin(&headers) {
             return Err(ApiError::forbidden(
@@ -51,7 +48,7 @@ pub async fn upgrade(
         }
         // A GET, so no CSRF header is needed; the Origin check above stands in for it.
         match AgentAuth::from_headers(&state, &Method::GET, &headers).await {
-            Ok(auth) => Some(Principal::Agent(auth.agent)),
+            Ok(auth) => Some(Principal::Agent(auth.agent, auth.method)),
             Err(_) => None, // stale cookie: fall back to an auth frame
         }
     } else {

@@ -10,6 +10,7 @@ mod support;
 #[path = "../../../kefu-ai/src/gateway/tests/server.rs"]
 mod openai_wire;
 
+mod accounts;
 mod assistant;
 mod assistant_llm;
 mod auth;

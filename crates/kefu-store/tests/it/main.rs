@@ -8,4 +8,5 @@ mod support;
 mod agents;
 mod conversations;
 mod kb_entries;
+mod login_security;
 mod messages;
