@@ -18,7 +18,10 @@ async fn throttle_counts_locks_forgets_and_clears() {
     assert_eq!(fail(0).await.unwrap(), 1);
     assert_eq!(fail(1).await.unwrap(), 2);
     assert_eq!(
-        store.login_locked_until(std::slice::from_ref(&key), t0).await.unwrap(),
+        store
+            .login_locked_until(std::slice::from_ref(&key), t0)
+            .await
+            .unwrap(),
         None
     );
     let until = t0.plus_seconds(30);
