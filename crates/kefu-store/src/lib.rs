@@ -8,6 +8,7 @@
 
 mod agents;
 mod ai;
+mod audit;
 mod auth;
 mod canned_replies;
 mod conversations;
@@ -17,6 +18,7 @@ mod feedback;
 mod jobs;
 mod kb_entries;
 mod messages;
+mod retention;
 mod row;
 mod sites;
 mod sql;
@@ -24,6 +26,7 @@ mod tags;
 #[doc(hidden)]
 pub mod test_support;
 mod unanswered;
+mod visitor_data;
 mod visitors;
 
 use std::time::Duration;
@@ -33,6 +36,9 @@ use sqlx::{AnyPool, Executor};
 
 pub use agents::NewAgent;
 pub use ai::{AiProviderRow, AiUsageDay, ClassificationCount};
+pub use audit::{
+    AuditEvent, AuditPage, AuditQuery, AuditVerification, INSTANCE_CHAIN, NewAuditEvent,
+};
 pub use auth::Session;
 pub use conversations::{ConversationPage, ConversationQuery, Transition};
 pub use csat::{ConversationRating, CsatSummary};
@@ -41,6 +47,9 @@ pub use jobs::{Job, JobFile};
 pub use kb_entries::{EntryPage, EntryQuery, EntrySource};
 pub use messages::{AppendOutcome, MessagePage, NewMessage};
 pub use unanswered::UnansweredQuestion;
+pub use visitor_data::{
+    ConversationRecord, DeletedRows, MessageClassification, MessageFeedback, VisitorRecord,
+};
 pub use visitors::VisitorSeen;
 
 /// Result type of every store call.

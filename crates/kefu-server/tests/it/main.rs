@@ -17,5 +17,6 @@ mod bad_input;
 mod conversations;
 mod kb_entries;
 mod kb_imports;
+mod privacy;
 mod realtime;
 mod visitor;
