@@ -1,6 +1,7 @@
 // Settings for what the API exposes: the site (name, allowed origins, its widget and
 // conversation settings, the embed snippet), the assistant (provider chain and the assistant's
-// settings), AI usage and insights (assistant.js), its agents (create, role, disable, add or
+// settings), AI usage and insights (assistant.js), privacy (privacy.js: retention, data
+// requests, the audit log), its agents (create, role, disable, add or
 // remove members), canned replies, tags, the agent's own API tokens; and the account page
 // (name, password change, two-factor sign-in, sign out here or everywhere, language).
 //
@@ -12,10 +13,11 @@
 import { h, replace, field, errorBox, timeEl, busy, uid, toast, describeError } from './dom.js';
 import { settingsFields, ASSISTANT_KEYS } from './settings-fields.js';
 import { assistantTab, usageTab, insightsTab } from './assistant.js';
+import { privacyTab, PRIVACY_KEYS } from './privacy.js';
 
-const TABS = ['site', 'assistant', 'usage', 'insights', 'agents', 'canned', 'tags', 'tokens'];
+const TABS = ['site', 'assistant', 'usage', 'insights', 'privacy', 'agents', 'canned', 'tags', 'tokens'];
 /** Tabs only admins can use (the API refuses the rest). */
-const ADMIN_TABS = new Set(['usage']);
+const ADMIN_TABS = new Set(['usage', 'privacy']);
 
 export async function mount(ctx, main, params) {
   const { t } = ctx;
@@ -39,7 +41,7 @@ export async function mount(ctx, main, params) {
     replace(body, h('p', {}, t('noSite')), ctx.can('admin') ? newSiteForm(ctx) : null);
     return {};
   }
-  if (tab === 'site' || tab === 'assistant') {
+  if (tab === 'site' || tab === 'assistant' || tab === 'privacy') {
     // Read the site again: another admin may have changed it since sign-in.
     try {
       Object.assign(site, await ctx.api.site(site.id));
@@ -48,7 +50,7 @@ export async function mount(ctx, main, params) {
       return {};
     }
   }
-  const views = { site: siteSettings, assistant: assistantTab, usage: usageTab, insights: insightsTab, agents, canned, tags, tokens };
+  const views = { site: siteSettings, assistant: assistantTab, usage: usageTab, insights: insightsTab, privacy: privacyTab, agents, canned, tags, tokens };
   const view = views[tab](ctx, body, site, params);
   return { unmount: () => view?.unmount?.() };
 }
@@ -62,7 +64,7 @@ function siteSettings(ctx, body, site) {
   const name = h('input', { type: 'text', value: site.name, required: true, maxlength: '100' });
   const origins = h('textarea', { rows: '3' });
   origins.value = site.allowed_origins.join('\n');
-  const shown = Object.keys(site.settings).filter((k) => !ASSISTANT_KEYS.includes(k));
+  const shown = Object.keys(site.settings).filter((k) => !ASSISTANT_KEYS.includes(k) && !PRIVACY_KEYS.includes(k));
   const settingsForm = settingsFields(t, site.settings, shown, { disabled: !admin });
   const save = h('button', { type: 'submit', class: 'primary' }, t('save'));
   const snippet = `<script src="${location.origin}/widget.js" data-site="${site.id}" async></script>`;

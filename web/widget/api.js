@@ -288,6 +288,23 @@ export class Client {
     return this.rest('POST', '/consent', { version });
   }
 
+  /** Everything the server stores about this visitor, as one JSON document. */
+  exportData() {
+    return this.rest('GET', '/export');
+  }
+
+  /** Erases this visitor on the server, then forgets token, conversation and outbox here. */
+  async erase() {
+    if (this.token) await this.rest('DELETE', '');
+    const ws = this.ws;
+    this.drop();
+    ws?.close();
+    this.token = this.conv = null;
+    this.outbox = [];
+    this.lastSeq = 0;
+    for (const k of ['token', 'conv', 'outbox', 'read']) saved.set(this.key(k), null);
+  }
+
   /** 1–5 satisfaction with a resolved conversation. */
   csat(rating) {
     return this.rest('POST', `/conversations/${this.conv}/csat`, { rating });

@@ -286,6 +286,8 @@ export function mount({ shadow, base, origin, site, api }) {
   function submit(text) {
     text = text.trim();
     if (!text) return;
+    // After the visitor deleted their data there is no session until they write again.
+    if (!client.token && !starting) ready().catch(() => {});
     const id = client.send(text);
     msgs.set(id, { client_id: id, author_kind: 'visitor', text, state: 'pending' });
     drawLog();
@@ -337,7 +339,8 @@ export function mount({ shadow, base, origin, site, api }) {
         ui.settings.hidden = false;
         ui.gear.setAttribute('aria-expanded', 'true');
         shadow.getElementById('kf-lang').focus();
-      }));
+      }),
+      myData());
     ui.gear = h('button', { class: 'icon', type: 'button', 'aria-label': t('settings'), 'aria-expanded': 'false', 'aria-controls': 'kf-settings', onclick: () => {
       ui.settings.hidden = !ui.settings.hidden;
       ui.gear.setAttribute('aria-expanded', String(!ui.settings.hidden));
@@ -393,6 +396,50 @@ export function mount({ shadow, base, origin, site, api }) {
     drawStatus();
     drawConsent();
     drawLog();
+  }
+
+  /** Download or delete everything the server holds about this visitor (deleting asks first). */
+  function myData() {
+    const note = h('p', { class: 'status', role: 'status' });
+    const ask = h('div', { class: 'confirm', hidden: true },
+      h('p', null, t('deleteAsk')),
+      h('button', { type: 'button', class: 'primary', onclick: () => run(erase) }, t('deleteYes')),
+      h('button', { type: 'button', onclick: () => (ask.hidden = true) }, t('cancel')));
+    const run = async (work) => {
+      note.textContent = '';
+      try {
+        await work();
+      } catch {
+        note.textContent = t('error');
+      }
+    };
+    const download = async () => {
+      if (client.token) await ready();
+      const doc = client.token ? await client.exportData() : {};
+      const a = h('a', { href: URL.createObjectURL(new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' })), download: 'chat-data.json' });
+      root.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+    };
+    const erase = async () => {
+      await client.erase();
+      // A later message starts a new, anonymous session.
+      starting = null;
+      if (session) session.visitor = {};
+      msgs.clear();
+      status = null;
+      readSeq = 0;
+      needContact = false;
+      ask.hidden = true;
+      drawConsent();
+      drawLog();
+      note.textContent = t('deleted');
+    };
+    return h('div', { class: 'mydata' },
+      h('button', { type: 'button', onclick: () => run(download) }, t('download')),
+      h('button', { type: 'button', onclick: () => ((ask.hidden = false), ask.querySelector('button').focus()) }, t('delete')),
+      ask, note);
   }
 
   /** The privacy notice, until the visitor accepts its current version; the composer waits. */

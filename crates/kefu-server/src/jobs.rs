@@ -7,6 +7,7 @@ use std::time::Duration;
 use kefu_kb::import::{ImportSettings, import_into};
 use kefu_store::Job;
 
+use crate::retention::{RETENTION, run_retention};
 use crate::state::AppState;
 
 /// Job kind of knowledge-base imports.
@@ -19,7 +20,8 @@ const POLL: Duration = Duration::from_secs(2);
 pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            match state.store.claim_job(KB_IMPORT).await {
+            match claim_next(&state).await {
+                Ok(Some(job)) if job.kind == RETENTION => run_retention(&state, job).await,
                 Ok(Some(job)) => run_import(&state, job).await,
                 Ok(None) => {
                     let _ = tokio::time::timeout(POLL, state.jobs_queued.notified()).await;
@@ -31,6 +33,16 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// The next queued job of any kind the worker runs.
+async fn claim_next(state: &AppState) -> kefu_store::Result<Option<Job>> {
+    for kind in [KB_IMPORT, RETENTION] {
+        if let Some(job) = state.store.claim_job(kind).await? {
+            return Ok(Some(job));
+        }
+    }
+    Ok(None)
 }
 
 /// Imports a job's remaining files one by one, recording each outcome as it goes.

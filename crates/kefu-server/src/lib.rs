@@ -3,6 +3,7 @@
 //! share. The binary (`kefu serve`) calls [`serve`]; tests call [`spawn`] on port 0.
 
 pub mod ai_providers;
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod chat;
@@ -12,6 +13,7 @@ pub mod extract;
 pub mod jobs;
 pub mod rate_limit;
 pub mod realtime;
+pub mod retention;
 pub mod routes;
 pub mod secrets;
 pub mod state;
@@ -40,6 +42,7 @@ pub async fn serve(
         }
     });
     let worker = jobs::spawn_worker(state.clone());
+    let sweeper = retention::spawn_scheduler(state.clone());
     let app = routes::router(state);
     let result = axum::serve(
         listener,
@@ -49,6 +52,7 @@ pub async fn serve(
     .await;
     pruner.abort();
     worker.abort();
+    sweeper.abort();
     result
 }
 

@@ -8,6 +8,7 @@
 
 mod agents;
 mod ai;
+mod audit;
 mod auth;
 mod canned_replies;
 mod chunk_vectors;
@@ -19,6 +20,7 @@ mod jobs;
 mod kb_entries;
 mod login_throttle;
 mod messages;
+mod retention;
 mod row;
 mod sites;
 mod sql;
@@ -27,6 +29,7 @@ mod tags;
 pub mod test_support;
 mod totp;
 mod unanswered;
+mod visitor_data;
 mod visitors;
 
 use std::time::Duration;
@@ -36,6 +39,9 @@ use sqlx::{AnyPool, Executor};
 
 pub use agents::NewAgent;
 pub use ai::{AiProviderRow, AiUsageDay, ClassificationCount};
+pub use audit::{
+    AuditEvent, AuditPage, AuditQuery, AuditVerification, INSTANCE_CHAIN, NewAuditEvent,
+};
 pub use auth::Session;
 pub use conversations::{ConversationPage, ConversationQuery, Transition};
 pub use csat::{ConversationRating, CsatSummary};
@@ -45,6 +51,9 @@ pub use kb_entries::{EntryPage, EntryQuery, EntrySource};
 pub use messages::{AppendOutcome, MessagePage, NewMessage};
 pub use totp::{LoginChallenge, TotpRecord};
 pub use unanswered::UnansweredQuestion;
+pub use visitor_data::{
+    ConversationRecord, DeletedRows, MessageClassification, MessageFeedback, VisitorRecord,
+};
 pub use visitors::VisitorSeen;
 
 /// Result type of every store call.

@@ -31,6 +31,9 @@ impl Site {
     }
 }
 
+/// Longest retention period a site may set (ten years).
+pub const MAX_RETENTION_DAYS: u32 = 3650;
+
 /// Per-site behaviour. Every field has a default that works out of the box, and unknown
 /// fields are refused so a typo in an admin's PATCH is an error, not a silent no-op.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -79,6 +82,12 @@ pub struct SiteSettings {
     pub consent_version: String,
     /// Linked from the widget when set.
     pub privacy_policy_url: String,
+    /// Conversations resolved longer ago than this many days are deleted with everything
+    /// hanging off them by the retention job. `None`: kept until erased.
+    pub retention_days: Option<u32>,
+    /// This site's audit events older than this many days are deleted by the retention job.
+    /// `None`: kept for ever.
+    pub audit_retention_days: Option<u32>,
 }
 
 impl SiteSettings {
@@ -135,6 +144,14 @@ impl SiteSettings {
                 "an http(s) address of at most 500 characters, or empty",
             ));
         }
+        for (field, days) in [
+            ("retention_days", self.retention_days),
+            ("audit_retention_days", self.audit_retention_days),
+        ] {
+            if days.is_some_and(|d| !(1..=MAX_RETENTION_DAYS).contains(&d)) {
+                return Err(E::invalid(field, "between 1 and 3650 days, or null"));
+            }
+        }
         Ok(())
     }
 }
@@ -164,6 +181,8 @@ impl Default for SiteSettings {
                 .to_owned(),
             consent_version: "1".to_owned(),
             privacy_policy_url: String::new(),
+            retention_days: None,
+            audit_retention_days: None,
         }
     }
 }
@@ -196,6 +215,28 @@ mod tests {
         assert!(!s.allows_origin(Some("https://evil.example")));
         assert!(!s.allows_origin(Some("http://shop.example")));
         assert!(!s.allows_origin(None));
+    }
+
+    #[test]
+    fn retention_periods_are_null_or_one_day_to_ten_years() {
+        let mut s = SiteSettings::default();
+        assert!(s.validate().is_ok());
+        for (days, ok) in [
+            (Some(1), true),
+            (Some(3650), true),
+            (Some(0), false),
+            (Some(3651), false),
+        ] {
+            s.retention_days = days;
+            assert_eq!(s.validate().is_ok(), ok, "retention_days {days:?}");
+            s.retention_days = None;
+            s.audit_retention_days = days;
+            assert_eq!(s.validate().is_ok(), ok, "audit_retention_days {days:?}");
+            s.audit_retention_days = None;
+        }
+        let parsed: SiteSettings = serde_json::from_str(r#"{"retention_days":30}"#).unwrap();
+        assert_eq!(parsed.retention_days, Some(30));
+        assert_eq!(parsed.audit_retention_days, None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use kefu_store::NewAgent;
 use serde::Deserialize;
 
 use super::auth::password_error;
+use crate::audit::Target;
 use crate::auth::{AgentAuth, password};
 use crate::chat::presence::set_presence;
 use crate::error::{ApiError, ApiResult};
@@ -53,6 +54,15 @@ pub async fn create_agent(
     for site in &req.site_ids {
         state.store.add_site_member(*site, agent.id).await?;
     }
+    let details = serde_json::json!({ "role": agent.role, "site_ids": req.site_ids });
+    state
+        .audit(
+            &auth,
+            "agent.create",
+            Target::instance("agent", agent.id),
+            details,
+        )
+        .await;
     Ok((StatusCode::CREATED, Json(agent)))
 }
 
@@ -84,6 +94,7 @@ pub async fn update_agent(
         ));
     }
     let mut agent = state.store.get_agent(id).await?;
+    let details = serde_json::json!({ "role": patch.role, "disabled": patch.disabled, "renamed": patch.name.is_some() });
     if let Some(name) = patch.name {
         agent.name = validate::short_text("name", &name, 100)?;
     }
@@ -98,6 +109,14 @@ pub async fn update_agent(
         state.store.delete_agent_sessions(agent.id).await?;
         set_presence(&state, &agent, Presence::Offline).await?;
     }
+    state
+        .audit(
+            &auth,
+            "agent.update",
+            Target::instance("agent", agent.id),
+            details,
+        )
+        .await;
     Ok(Json(agent))
 }
 

@@ -12,6 +12,7 @@ use kefu_core::{SiteId, Timestamp};
 use kefu_store::{AiProviderRow, AiUsageDay, ClassificationCount};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::audit::Target;
 use crate::auth::AgentAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -177,6 +178,11 @@ pub async fn replace_providers(
         .into_iter()
         .map(|r| (r.name.clone(), r))
         .collect();
+    // Names and what happened to each key; never a key.
+    let audited = serde_json::json!({ "providers": input.providers.iter().map(|p| serde_json::json!({
+        "name": p.name.trim(),
+        "key_change": match p.api_key { KeyChange::Keep => "kept", KeyChange::Remove => "removed", KeyChange::Set(_) => "set" },
+    })).collect::<Vec<_>>() });
     let now = Timestamp::now();
     let rows: Vec<AiProviderRow> = input
         .providers
@@ -211,6 +217,9 @@ pub async fn replace_providers(
     let saved = state.store.replace_ai_providers(site, &rows).await?;
     state.gateways.invalidate(site);
     tracing::info!(site = %site, providers = saved.len(), agent = %auth.agent.id, "provider chain changed");
+    state
+        .audit(&auth, "ai.providers.update", Target::site(site), audited)
+        .await;
     Ok(Json(saved.iter().map(ProviderView::from).collect()))
 }
 

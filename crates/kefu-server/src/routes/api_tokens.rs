@@ -9,6 +9,7 @@ use kefu_core::domain::ApiToken;
 use kefu_core::validate;
 use serde::{Deserialize, Serialize};
 
+use crate::audit::Target;
 use crate::auth::{API_TOKEN_PREFIX, AgentAuth, hash_secret, new_secret};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath};
@@ -40,6 +41,14 @@ pub async fn create_api_token(
         .store
         .create_api_token(auth.agent.id, &name, &hash_secret(&secret))
         .await?;
+    state
+        .audit(
+            &auth,
+            "api_token.create",
+            Target::instance("api_token", token.id),
+            serde_json::json!({}),
+        )
+        .await;
     Ok((StatusCode::CREATED, Json(CreatedToken { token, secret })))
 }
 
@@ -58,5 +67,13 @@ pub async fn revoke_api_token(
     ApiPath(id): ApiPath<ApiTokenId>,
 ) -> ApiResult<StatusCode> {
     state.store.revoke_api_token(auth.agent.id, id).await?;
+    state
+        .audit(
+            &auth,
+            "api_token.revoke",
+            Target::instance("api_token", id),
+            serde_json::json!({}),
+        )
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

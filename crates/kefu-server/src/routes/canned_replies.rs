@@ -9,6 +9,7 @@ use kefu_core::validate;
 use kefu_core::{CannedReplyId, SiteId};
 use serde::Deserialize;
 
+use crate::audit::Target;
 use crate::auth::AgentAuth;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -62,6 +63,14 @@ pub async fn create_canned_reply(
         .store
         .create_canned_reply(site, &shortcut, &title, &text)
         .await?;
+    state
+        .audit(
+            &auth,
+            "canned_reply.create",
+            Target::in_site(site, "canned_reply", reply.id),
+            serde_json::json!({ "shortcut": reply.shortcut }),
+        )
+        .await;
     Ok((StatusCode::CREATED, Json(reply)))
 }
 
@@ -82,7 +91,16 @@ pub async fn update_canned_reply(
         body.title.as_deref().unwrap_or(&reply.shortcut),
         100,
     )?;
-    Ok(Json(state.store.update_canned_reply(&reply).await?))
+    let reply = state.store.update_canned_reply(&reply).await?;
+    state
+        .audit(
+            &auth,
+            "canned_reply.update",
+            Target::in_site(reply.site_id, "canned_reply", reply.id),
+            serde_json::json!({ "shortcut": reply.shortcut }),
+        )
+        .await;
+    Ok(Json(reply))
 }
 
 /// `DELETE /api/v1/canned-replies/{id}` (editor)
@@ -95,5 +113,13 @@ pub async fn delete_canned_reply(
     auth.require_site(&state, reply.site_id).await?;
     auth.require_role(Role::Editor)?;
     state.store.delete_canned_reply(id).await?;
+    state
+        .audit(
+            &auth,
+            "canned_reply.delete",
+            Target::in_site(reply.site_id, "canned_reply", id),
+            serde_json::json!({ "shortcut": reply.shortcut }),
+        )
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

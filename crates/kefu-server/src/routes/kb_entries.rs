@@ -13,6 +13,7 @@ use kefu_kb::search::SearchResult;
 use kefu_store::{EntryQuery, EntrySource, StoreError};
 use serde::{Deserialize, Serialize};
 
+use crate::audit::Target;
 use crate::auth::AgentAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -131,6 +132,14 @@ pub async fn create_kb_entry(
         )
         .await?;
     state.knowledge_changed(&entry).await;
+    state
+        .audit(
+            &auth,
+            "kb.entry.create",
+            Target::in_site(site, "kb_entry", entry.id),
+            serde_json::json!({ "revision": entry.revision }),
+        )
+        .await;
     Ok((StatusCode::CREATED, Json(entry)))
 }
 
@@ -177,6 +186,14 @@ pub async fn update_kb_entry(
         .await
         .map_err(revision_conflict)?;
     state.knowledge_changed(&entry).await;
+    state
+        .audit(
+            &auth,
+            "kb.entry.update",
+            Target::in_site(entry.site_id, "kb_entry", entry.id),
+            serde_json::json!({ "revision": entry.revision }),
+        )
+        .await;
     Ok(Json(entry))
 }
 
@@ -258,6 +275,14 @@ pub async fn rollback_kb_entry(
         .await
         .map_err(revision_conflict)?;
     state.knowledge_changed(&entry).await;
+    state
+        .audit(
+            &auth,
+            "kb.entry.rollback",
+            Target::in_site(entry.site_id, "kb_entry", entry.id),
+            serde_json::json!({ "revision": entry.revision, "from_revision": old.revision }),
+        )
+        .await;
     Ok(Json(entry))
 }
 

@@ -13,6 +13,7 @@ use kefu_kb::import::ImportSettings;
 use kefu_store::{Job, JobFile};
 use serde::{Deserialize, Serialize};
 
+use crate::audit::Target;
 use crate::auth::AgentAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath};
@@ -72,6 +73,14 @@ pub async fn create_import(
         .create_job(KB_IMPORT, site, &params, &files, Some(auth.agent.id))
         .await?;
     state.jobs_queued.notify_one();
+    state
+        .audit(
+            &auth,
+            "kb.import.create",
+            Target::in_site(site, "job", &job.id),
+            serde_json::json!({ "files": job.total }),
+        )
+        .await;
     let files = state.store.list_job_files(&job.id).await?;
     Ok((StatusCode::ACCEPTED, Json(ImportJob { job, files })))
 }

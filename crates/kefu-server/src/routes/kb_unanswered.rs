@@ -9,6 +9,7 @@ use kefu_core::domain::Role;
 use kefu_store::UnansweredQuestion;
 use serde::Deserialize;
 
+use crate::audit::Target;
 use crate::auth::AgentAuth;
 use crate::error::ApiResult;
 use crate::extract::{ApiPath, ApiQuery};
@@ -48,5 +49,13 @@ pub async fn dismiss_unanswered(
         .store
         .dismiss_unanswered(site, &id.to_string())
         .await?;
+    state
+        .audit(
+            &auth,
+            "kb.unanswered.dismiss",
+            Target::in_site(site, "kb_unanswered", id),
+            serde_json::json!({}),
+        )
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

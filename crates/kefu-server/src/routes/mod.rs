@@ -4,6 +4,7 @@
 mod agents;
 mod ai_settings;
 mod api_tokens;
+mod audit;
 mod auth;
 mod canned_replies;
 mod conversations;
@@ -13,6 +14,7 @@ mod health;
 mod kb_entries;
 mod kb_imports;
 mod kb_unanswered;
+mod privacy;
 mod sites;
 mod static_ui;
 mod tags;
@@ -23,6 +25,7 @@ mod ws;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Method, header};
+use axum::middleware::from_fn_with_state;
 use axum::routing::{delete, get, post, put};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
@@ -42,12 +45,14 @@ pub fn router(state: AppState) -> Router {
     // site's allowed-origins list is enforced when the session starts and on the socket.
     let visitor_cors = CorsLayer::new()
         .allow_origin(AllowOrigin::any())
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(std::time::Duration::from_secs(600));
 
     let visitor_api = Router::new()
+        .route("/", delete(privacy::erase_me))
         .route("/sessions", post(visitor::create_session))
+        .route("/export", get(privacy::export_me))
         .route("/consent", post(visitor::give_consent))
         .route(
             "/conversations",
@@ -74,8 +79,16 @@ pub fn router(state: AppState) -> Router {
 
     let api = Router::new()
         .nest("/visitor", visitor_api)
-        .route("/auth/login", post(auth::login))
-        .route("/auth/login/totp", post(auth::login_totp))
+        .route(
+            "/auth/login",
+            // Records sign-in outcomes in the audit log (see `crate::audit`).
+            post(auth::login).layer(from_fn_with_state(state.clone(), crate::audit::audit_login)),
+        )
+        .route(
+            "/auth/login/totp",
+            post(auth::login_totp)
+                .layer(from_fn_with_state(state.clone(), crate::audit::audit_login)),
+        )
         .route("/auth/totp", delete(totp::disable_totp))
         .route("/auth/totp/setup", post(totp::setup_totp))
         .route("/auth/totp/confirm", post(totp::confirm_totp))
@@ -135,6 +148,23 @@ pub fn router(state: AppState) -> Router {
             post(sites::rotate_identity_secret).delete(sites::delete_identity_secret),
         )
         .route("/sites/{id}/csat", get(csat::get_csat))
+        .route("/sites/{id}/audit", get(audit::list_site_audit))
+        .route("/audit", get(audit::list_instance_audit))
+        .route("/audit/verify", get(audit::verify_audit))
+        .route("/sites/{id}/visitors", get(privacy::find_visitors))
+        .route(
+            "/sites/{id}/visitors/{visitor_id}",
+            delete(privacy::erase_visitor),
+        )
+        .route(
+            "/sites/{id}/visitors/{visitor_id}/export",
+            get(privacy::export_visitor),
+        )
+        .route("/sites/{id}/retention/runs", post(privacy::run_retention))
+        .route(
+            "/sites/{id}/retention/runs/{job_id}",
+            get(privacy::get_retention_run),
+        )
         .route(
             "/sites/{id}/ai/classifications",
             get(ai_settings::get_classifications),
@@ -194,7 +224,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/conversations/{id}/summary", get(copilot::get_summary))
         .route("/ws", get(ws::upgrade))
-        .fallback(|| async { ApiError::not_found("route") });
+        .fallback(|| async { ApiError::not_found("route") })
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::audit::remember_client_ip,
+        ));
 
     Router::new()
         .nest("/api/v1", api)

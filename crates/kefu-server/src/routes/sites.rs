@@ -9,6 +9,7 @@ use kefu_core::validate;
 use kefu_core::{AgentId, SiteId};
 use serde::Deserialize;
 
+use crate::audit::Target;
 use crate::auth::AgentAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath};
@@ -70,6 +71,14 @@ pub async fn create_site(
     let origins = check_origins(&req.allowed_origins)?;
     let site = state.store.create_site(&name, &origins).await?;
     state.store.add_site_member(site.id, auth.agent.id).await?;
+    state
+        .audit(
+            &auth,
+            "site.create",
+            Target::site(site.id),
+            serde_json::json!({}),
+        )
+        .await;
     Ok((StatusCode::CREATED, Json(site)))
 }
 
@@ -93,6 +102,7 @@ pub async fn update_site(
     auth.require_site(&state, id).await?;
     auth.require_role(Role::Admin)?;
     let mut site = state.store.get_site(id).await?;
+    let before = site.clone();
     if let Some(name) = patch.name {
         site.name = validate::short_text("name", &name, 100)?;
     }
@@ -103,7 +113,39 @@ pub async fn update_site(
         settings.validate()?;
         site.settings = settings;
     }
-    Ok(Json(state.store.update_site(&site).await?))
+    let site = state.store.update_site(&site).await?;
+    state
+        .audit(
+            &auth,
+            "site.update",
+            Target::site(id),
+            changed_fields(&before, &site),
+        )
+        .await;
+    Ok(Json(site))
+}
+
+/// The names (never the values) of what a site update changed, for the audit log.
+fn changed_fields(before: &Site, after: &Site) -> serde_json::Value {
+    let mut fields = Vec::new();
+    if before.name != after.name {
+        fields.push("name".to_owned());
+    }
+    if before.allowed_origins != after.allowed_origins {
+        fields.push("allowed_origins".to_owned());
+    }
+    let (old, new) = (
+        serde_json::to_value(&before.settings).unwrap_or_default(),
+        serde_json::to_value(&after.settings).unwrap_or_default(),
+    );
+    if let (Some(old), Some(new)) = (old.as_object(), new.as_object()) {
+        fields.extend(
+            new.iter()
+                .filter(|(k, v)| old.get(*k) != Some(*v))
+                .map(|(k, _)| format!("settings.{k}")),
+        );
+    }
+    serde_json::json!({ "fields": fields })
 }
 
 /// `GET /api/v1/sites/{id}/agents`
@@ -137,6 +179,14 @@ pub async fn add_member(
         .await
         .map_err(|_| ApiError::bad_request("unknown_agent", "no such agent"))?;
     state.store.add_site_member(id, req.agent_id).await?;
+    state
+        .audit(
+            &auth,
+            "member.add",
+            Target::in_site(id, "agent", req.agent_id),
+            serde_json::json!({}),
+        )
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -155,6 +205,14 @@ pub async fn remove_member(
         ));
     }
     state.store.remove_site_member(id, agent_id).await?;
+    state
+        .audit(
+            &auth,
+            "member.remove",
+            Target::in_site(id, "agent", agent_id),
+            serde_json::json!({}),
+        )
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -178,6 +236,14 @@ pub async fn rotate_identity_secret(
     let sealed = state.gateways.secrets().seal(&secret);
     state.store.set_identity_secret(id, Some(&sealed)).await?;
     tracing::info!(site = %id, agent = %auth.agent.id, "identity secret rotated");
+    state
+        .audit(
+            &auth,
+            "identity_secret.rotate",
+            Target::site(id),
+            serde_json::json!({}),
+        )
+        .await;
     Ok((StatusCode::CREATED, Json(IdentitySecret { secret })))
 }
 
@@ -190,5 +256,13 @@ pub async fn delete_identity_secret(
     auth.require_site(&state, id).await?;
     auth.require_role(Role::Admin)?;
     state.store.set_identity_secret(id, None).await?;
+    state
+        .audit(
+            &auth,
+            "identity_secret.delete",
+            Target::site(id),
+            serde_json::json!({}),
+        )
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

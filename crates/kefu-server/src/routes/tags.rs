@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use kefu_core::domain::{Role, Tag};
 use kefu_core::{SiteId, TagId};
 
+use crate::audit::Target;
 use crate::auth::AgentAuth;
 use crate::error::ApiResult;
 use crate::extract::ApiPath;
@@ -31,5 +32,13 @@ pub async fn delete_tag(
     auth.require_site(&state, site).await?;
     auth.require_role(Role::Admin)?;
     state.store.delete_tag(site, tag).await?;
+    state
+        .audit(
+            &auth,
+            "tag.delete",
+            Target::in_site(site, "tag", tag),
+            serde_json::json!({}),
+        )
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

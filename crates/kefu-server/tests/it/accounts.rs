@@ -340,6 +340,31 @@ async fn totp_setup_sign_in_replay_recovery_codes_and_disable() {
     let a = attempt(&app, email, PASSWORD, None).await;
     assert_eq!(a.status, StatusCode::OK);
     assert!(a.cookie, "password alone signs in again");
+
+    // The audit log tells the password step from a completed two-factor sign-in.
+    let admin = app.admin().await;
+    let id = agent.agent.id.to_string();
+    let (status, page) = admin.get("/api/v1/audit?limit=200&action=auth.login").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let events = page["events"].as_array().unwrap();
+    let count = |action: &str| {
+        events
+            .iter()
+            .filter(|e| e["action"] == action && e["target_id"] == id.as_str())
+            .count()
+    };
+    assert_eq!(count("auth.login.password_ok"), 3, "{events:#?}");
+    // Two via the second step (a code, a recovery code), one by password alone at the end,
+    // plus the sign-in of `app.agent`.
+    assert_eq!(count("auth.login.success"), 4, "{events:#?}");
+    // Wrong second factors name no e-mail, so they are recorded without a target.
+    assert!(
+        events
+            .iter()
+            .filter(|e| e["action"] == "auth.login.failure")
+            .count()
+            >= 3
+    );
 }
 
 #[tokio::test]

@@ -19,5 +19,6 @@ mod conversations;
 mod kb_entries;
 mod kb_imports;
 mod kb_vectors;
+mod privacy;
 mod realtime;
 mod visitor;
