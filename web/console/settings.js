@@ -14,10 +14,13 @@ import { h, replace, field, errorBox, timeEl, busy, uid, toast, describeError } 
 import { settingsFields, ASSISTANT_KEYS } from './settings-fields.js';
 import { assistantTab, usageTab, insightsTab } from './assistant.js';
 import { privacyTab, PRIVACY_KEYS } from './privacy.js';
+import { qualityTab } from './quality.js';
 
-const TABS = ['site', 'assistant', 'usage', 'insights', 'privacy', 'agents', 'canned', 'tags', 'tokens'];
+const TABS = ['site', 'assistant', 'usage', 'insights', 'quality', 'privacy', 'agents', 'canned', 'tags', 'tokens'];
 /** Tabs only admins can use (the API refuses the rest). */
 const ADMIN_TABS = new Set(['usage', 'privacy']);
+/** Tabs for editors and admins (their APIs refuse agents). */
+const EDITOR_TABS = new Set(['quality']);
 
 export async function mount(ctx, main, params) {
   const { t } = ctx;
@@ -25,7 +28,7 @@ export async function mount(ctx, main, params) {
     account(ctx, main);
     return {};
   }
-  const tabs = TABS.filter((x) => !ADMIN_TABS.has(x) || ctx.can('admin'));
+  const tabs = TABS.filter((x) => (!ADMIN_TABS.has(x) || ctx.can('admin')) && (!EDITOR_TABS.has(x) || ctx.can('editor')));
   const tab = tabs.includes(params.tab) ? params.tab : 'site';
   const site = ctx.site();
   const body = h('div', { class: 'settings-body' });
@@ -50,7 +53,7 @@ export async function mount(ctx, main, params) {
       return {};
     }
   }
-  const views = { site: siteSettings, assistant: assistantTab, usage: usageTab, insights: insightsTab, privacy: privacyTab, agents, canned, tags, tokens };
+  const views = { site: siteSettings, assistant: assistantTab, usage: usageTab, insights: insightsTab, quality: qualityTab, privacy: privacyTab, agents, canned, tags, tokens };
   const view = views[tab](ctx, body, site, params);
   return { unmount: () => view?.unmount?.() };
 }

@@ -126,6 +126,11 @@ impl AnswerEngine {
         Self { retriever }
     }
 
+    /// The retriever answers come from (evaluation reads its ranking).
+    pub fn retriever(&self) -> &Arc<dyn Retriever> {
+        &self.retriever
+    }
+
     /// Decides the reply to one question; a model's text streams to `updates` as it comes.
     pub async fn answer(
         &self,

@@ -7,6 +7,7 @@ use std::time::Duration;
 use kefu_kb::import::{ImportSettings, import_into};
 use kefu_store::Job;
 
+use crate::eval_runs::{EVAL, run_eval};
 use crate::retention::{RETENTION, run_retention};
 use crate::state::AppState;
 
@@ -22,6 +23,7 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
         loop {
             match claim_next(&state).await {
                 Ok(Some(job)) if job.kind == RETENTION => run_retention(&state, job).await,
+                Ok(Some(job)) if job.kind == EVAL => run_eval(&state, job).await,
                 Ok(Some(job)) => run_import(&state, job).await,
                 Ok(None) => {
                     let _ = tokio::time::timeout(POLL, state.jobs_queued.notified()).await;
@@ -37,7 +39,7 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
 
 /// The next queued job of any kind the worker runs.
 async fn claim_next(state: &AppState) -> kefu_store::Result<Option<Job>> {
-    for kind in [KB_IMPORT, RETENTION] {
+    for kind in [KB_IMPORT, RETENTION, EVAL] {
         if let Some(job) = state.store.claim_job(kind).await? {
             return Ok(Some(job));
         }

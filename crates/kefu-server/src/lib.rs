@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod chat;
 pub mod embeddings;
 pub mod error;
+pub mod eval_runs;
 pub mod extract;
 pub mod jobs;
 pub mod rate_limit;

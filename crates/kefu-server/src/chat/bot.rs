@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use kefu_ai::retrieval::{Candidate, RetrievalError, RetrievalFuture, Retriever};
 use kefu_ai::{AnswerRequest, AnswerUpdate, Policy, Speaker, Thresholds, Turn};
-use kefu_core::domain::{AnswerKind, AuthorKind, ConversationStatus, HandoffReason, Message};
+use kefu_core::domain::{
+    AnswerKind, AuthorKind, ConversationStatus, HandoffReason, Message, SiteSettings,
+};
 use kefu_core::protocol::ServerFrame;
 use kefu_core::{ConversationId, SiteId};
 use kefu_kb::lexical_support::{content_terms, passage_confidence};
@@ -123,6 +125,25 @@ impl Retriever for KnowledgeRetriever {
     }
 }
 
+/// A site's answer and clarification thresholds.
+pub fn thresholds(settings: &SiteSettings) -> Thresholds {
+    Thresholds {
+        answer: settings.answer_threshold,
+        clarify: settings.clarify_threshold,
+    }
+}
+
+/// A site's answering policy.
+pub fn policy(settings: &SiteSettings) -> Policy<'_> {
+    Policy {
+        system_prompt: &settings.system_prompt,
+        forbidden_topics: &settings.forbidden_topics,
+        escalate_on_negative_sentiment: settings.escalate_on_negative_sentiment,
+        redact_provider_input: settings.redact_provider_input,
+        context_budget_tokens: settings.context_budget_tokens,
+    }
+}
+
 /// Answers `question` (the visitor message) in the background; errors are logged, since
 /// the visitor's own message is already safely committed.
 pub fn spawn_reply(state: &AppState, conversation: ConversationId, question: Message) {
@@ -197,19 +218,10 @@ async fn reply(state: &AppState, id: ConversationId, question: &Message) -> ApiR
                 site: site.id,
                 visitor: Some(visitor.id),
                 question: &question.text,
-                thresholds: Thresholds {
-                    answer: settings.answer_threshold,
-                    clarify: settings.clarify_threshold,
-                },
+                thresholds: thresholds(settings),
                 after_clarification,
                 history: &history,
-                policy: Policy {
-                    system_prompt: &settings.system_prompt,
-                    forbidden_topics: &settings.forbidden_topics,
-                    escalate_on_negative_sentiment: settings.escalate_on_negative_sentiment,
-                    redact_provider_input: settings.redact_provider_input,
-                    context_budget_tokens: settings.context_budget_tokens,
-                },
+                policy: policy(settings),
                 language: visitor.language.as_deref(),
                 llm: gateway.as_ref(),
             },

@@ -10,6 +10,7 @@ mod canned_replies;
 mod conversations;
 mod copilot;
 mod csat;
+mod eval_runs;
 mod health;
 mod kb_entries;
 mod kb_imports;
@@ -129,6 +130,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/sites/{id}/kb/search", get(kb_entries::search_kb))
         .route("/kb/embeddings", get(kb_entries::get_embedding_status))
+        .route(
+            "/sites/{id}/eval/runs",
+            get(eval_runs::list_runs).post(eval_runs::create_run),
+        )
+        .route("/sites/{id}/eval/runs/{run_id}", get(eval_runs::get_run))
         .route(
             "/sites/{id}/kb/imports",
             post(kb_imports::create_import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),

@@ -16,6 +16,7 @@ mod assistant_llm;
 mod auth;
 mod bad_input;
 mod conversations;
+mod eval_runs;
 mod kb_entries;
 mod kb_imports;
 mod kb_vectors;
