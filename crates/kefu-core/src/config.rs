@@ -55,6 +55,20 @@ pub struct Config {
     /// all-MiniLM-L6-v2 (paraphrases score 0.6–0.9, unrelated text under 0.3); other models
     /// spread differently.
     pub embeddings_min_similarity: f32,
+    /// A rerank endpoint (`POST {model, query, documents, top_n}` answered with
+    /// `{results: [{index, relevance_score}]}`, as Cohere, Jina and TEI-compatible servers
+    /// speak), full address such as `http://127.0.0.1:8081/rerank`. It reorders the best
+    /// `rerank_top_n` hits of every knowledge-base search; on failure or timeout the fused
+    /// order stands. Empty: no reranking.
+    pub rerank_url: String,
+    /// Model name sent to `rerank_url` (empty: left out).
+    pub rerank_model: String,
+    /// Bearer key for `rerank_url`, if it needs one.
+    pub rerank_api_key: String,
+    /// Hits sent to the reranker per search.
+    pub rerank_top_n: usize,
+    /// Longest wait for the reranker, in milliseconds, before the unreranked order is used.
+    pub rerank_timeout_ms: u64,
     /// Failed sign-ins for one e-mail address before it is locked.
     pub login_account_max_failures: u32,
     /// Failed sign-ins from one client address (an IPv6 /64) before it is locked.
@@ -88,6 +102,11 @@ impl Default for Config {
             embeddings_dimensions: 0,
             embeddings_api_key: String::new(),
             embeddings_min_similarity: 0.5,
+            rerank_url: String::new(),
+            rerank_model: String::new(),
+            rerank_api_key: String::new(),
+            rerank_top_n: 20,
+            rerank_timeout_ms: 2_000,
             login_account_max_failures: 5,
             login_ip_max_failures: 20,
             login_failure_window_secs: 15 * 60,

@@ -11,6 +11,7 @@
 //! - [`chunking`]: structure-respecting chunks (headings, lists, table rows, Chinese and English
 //!   sentences), sized in characters.
 //! - [`document`]: the output types, body normalisation, language guess and hashing.
+//! - [`sitemap`]: the page addresses a sitemap lists (URL imports).
 
 pub mod batch;
 pub mod chunking;
@@ -19,6 +20,7 @@ pub mod document;
 pub mod error;
 pub mod formats;
 pub mod options;
+pub mod sitemap;
 
 pub use batch::{BatchReport, Progress, ProgressStage, import_batch};
 pub use chunking::{Chunk, ChunkOptions, chunk, chunk_document};
@@ -27,5 +29,6 @@ pub use document::{
     normalise_markdown,
 };
 pub use error::ImportError;
-pub use formats::{Format, ImportOutcome, detect_format, import_file};
+pub use formats::{Format, ImportOutcome, detect_format, import_as, import_file};
 pub use options::{DEFAULT_MAX_FILE_BYTES, ImportOptions};
+pub use sitemap::{Sitemap, parse_sitemap};

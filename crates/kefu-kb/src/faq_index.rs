@@ -16,6 +16,7 @@ use tokio::sync::OnceCell;
 
 use crate::faq_matcher::{FaqExample, FaqMatcher, MatcherConfig, MatcherError};
 use crate::lexical_support::{content_terms, supports};
+use crate::lexicon::SynonymRewriter;
 
 /// Who the answers are for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -67,6 +68,8 @@ struct EntryRef {
 pub struct SiteFaqIndex {
     matcher: FaqMatcher,
     entries: HashMap<String, EntryRef>,
+    /// The site's synonyms, folded to one phrase per group in training and in questions.
+    synonyms: SynonymRewriter,
 }
 
 impl SiteFaqIndex {
@@ -76,6 +79,17 @@ impl SiteFaqIndex {
         audience: Audience,
         config: &MatcherConfig,
     ) -> Result<Self, MatcherError> {
+        Self::build_with_synonyms(entries, audience, config, SynonymRewriter::default())
+    }
+
+    /// [`SiteFaqIndex::build`] with the site's synonym groups applied to every phrasing and
+    /// later to every question.
+    pub fn build_with_synonyms(
+        entries: &[KbEntry],
+        audience: Audience,
+        config: &MatcherConfig,
+        synonyms: SynonymRewriter,
+    ) -> Result<Self, MatcherError> {
         let mut examples = Vec::new();
         let mut refs = HashMap::new();
         for entry in entries.iter().filter(|e| audience.admits(e)) {
@@ -83,11 +97,13 @@ impl SiteFaqIndex {
                 continue;
             };
             let key = entry.id.to_string();
-            let mut terms = content_terms(&faq.question);
-            examples.push(FaqExample::new(key.clone(), faq.question.clone()));
+            let question = synonyms.rewrite(&faq.question);
+            let mut terms = content_terms(&question);
+            examples.push(FaqExample::new(key.clone(), question));
             for alternative in &faq.alternatives {
-                terms.extend(content_terms(alternative));
-                examples.push(FaqExample::new(key.clone(), alternative.clone()));
+                let alternative = synonyms.rewrite(alternative);
+                terms.extend(content_terms(&alternative));
+                examples.push(FaqExample::new(key.clone(), alternative));
             }
             let link = entry
                 .content
@@ -110,15 +126,17 @@ impl SiteFaqIndex {
         Ok(Self {
             matcher: FaqMatcher::train(&examples, config)?,
             entries: refs,
+            synonyms,
         })
     }
 
     /// The best `k` entries for a question, best first. Entries sharing no content term with
     /// the question are left out (see `lexical_support`): they cannot ground an answer.
     pub fn rank(&self, question: &str, k: usize) -> Vec<FaqCandidate> {
-        let question_terms = content_terms(question);
+        let question = self.synonyms.rewrite(question);
+        let question_terms = content_terms(&question);
         self.matcher
-            .rank(question, k)
+            .rank(&question, k)
             .into_iter()
             .filter_map(|m| {
                 let e = self.entries.get(&m.entry_id)?;
@@ -194,9 +212,10 @@ impl FaqIndexes {
         let index = slot
             .get_or_try_init(|| async {
                 let entries = self.store.list_site_kb_entries(site).await?;
+                let synonyms = SynonymRewriter::new(&self.store.get_kb_lexicon(site).await?);
                 let config = self.config.clone();
                 let index = tokio::task::spawn_blocking(move || {
-                    SiteFaqIndex::build(&entries, audience, &config)
+                    SiteFaqIndex::build_with_synonyms(&entries, audience, &config, synonyms)
                 })
                 .await
                 .map_err(|e| FaqIndexError::Join(e.to_string()))??;
@@ -206,7 +225,8 @@ impl FaqIndexes {
         Ok(index.clone())
     }
 
-    /// Forgets a site's indexes; the next question retrains on the current knowledge.
+    /// Forgets a site's indexes; the next question retrains on the current knowledge (and
+    /// synonyms).
     pub fn invalidate(&self, site: SiteId) {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         slots.retain(|(s, _), _| *s != site);

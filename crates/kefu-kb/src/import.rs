@@ -2,15 +2,21 @@
 //! article) or one entry per Q&A pair, keyed by its source so that re-importing the same file
 //! updates those entries — with a new revision only when the content hash changed — instead of
 //! duplicating them. Parsing runs off the async workers and under a time limit, so one hostile
-//! file cannot stall the batch.
+//! file cannot stall the batch. Web pages ([`import_url`]) go the same way, keyed by their
+//! address, after a fetch held to the site's host allow-list ([`crate::url_fetch`]).
 
 use std::time::Duration;
 
 use kefu_core::domain::{EntryContent, EntryStatus, Faq, KbEntry, Visibility};
 use kefu_core::{AgentId, KbEntryId, SiteId};
-use kefu_import::{DocumentKind, ImportOptions, ImportedDocument, content_hash, import_file};
+use kefu_import::{
+    DocumentKind, Format, ImportOptions, ImportedDocument, Sitemap, content_hash, import_as,
+    parse_sitemap,
+};
 use kefu_store::{EntrySource, Store};
 use serde::{Deserialize, Serialize};
+
+use crate::url_fetch::Fetcher;
 
 /// Longest a single file may take to parse.
 const PARSE_TIME_LIMIT: Duration = Duration::from_secs(120);
@@ -51,7 +57,8 @@ pub struct FileOutcome {
 }
 
 impl FileOutcome {
-    fn failed(code: &str, message: impl Into<String>) -> Self {
+    /// A failed outcome with its code and message.
+    pub fn failed(code: &str, message: impl Into<String>) -> Self {
         Self {
             ok: false,
             error_code: Some(code.to_owned()),
@@ -68,7 +75,13 @@ struct Planned {
     hash: String,
 }
 
-fn plan(doc: &ImportedDocument, position: usize, settings: &ImportSettings) -> Vec<Planned> {
+/// `prefix` names the kind of source in the entry's key: `file` or `url`.
+fn plan(
+    doc: &ImportedDocument,
+    position: usize,
+    settings: &ImportSettings,
+    prefix: &str,
+) -> Vec<Planned> {
     let language = (doc.language != "unknown").then(|| doc.language.clone());
     let base = |category: String, title: String, body: String, faq: Option<Faq>| EntryContent {
         category,
@@ -85,9 +98,9 @@ fn plan(doc: &ImportedDocument, position: usize, settings: &ImportSettings) -> V
     match &doc.kind {
         DocumentKind::Article => {
             let key = if position == 0 {
-                format!("file:{}", doc.source)
+                format!("{prefix}:{}", doc.source)
             } else {
-                format!("file:{}#{position}", doc.source)
+                format!("{prefix}:{}#{position}", doc.source)
             };
             let content = base(
                 settings.category.clone(),
@@ -105,7 +118,7 @@ fn plan(doc: &ImportedDocument, position: usize, settings: &ImportSettings) -> V
             .iter()
             .map(|pair| {
                 let question_key = content_hash(&pair.question.trim().to_lowercase());
-                let key = format!("file:{}#q:{}", doc.source, &question_key[..16]);
+                let key = format!("{prefix}:{}#q:{}", doc.source, &question_key[..16]);
                 let category = pair
                     .category
                     .as_deref()
@@ -144,9 +157,73 @@ pub async fn import_into(
     settings: &ImportSettings,
     author: Option<AgentId>,
 ) -> Result<(FileOutcome, Vec<KbEntry>), kefu_store::StoreError> {
+    import_source(store, site, name, bytes, None, "file", settings, author).await
+}
+
+/// Fetches a web page and imports it like a file, keyed by its address (`url:…`), so
+/// fetching it again updates the same entry (a new revision only when the text changed). A
+/// page refused by the host policy or failing to load is a failed outcome, not an error.
+pub async fn import_url(
+    store: &Store,
+    site: SiteId,
+    fetcher: &Fetcher,
+    url: &str,
+    settings: &ImportSettings,
+    author: Option<AgentId>,
+) -> Result<(FileOutcome, Vec<KbEntry>), kefu_store::StoreError> {
+    let fetched = match fetcher.fetch(url).await {
+        Ok(fetched) => fetched,
+        Err(e) => return Ok((FileOutcome::failed(e.code(), e.to_string()), Vec::new())),
+    };
+    // The server's word decides for HTML: help centres serve pages at addresses without an
+    // extension, or with one that names the source format (`/guide.md` rendered as HTML).
+    let format = match fetched.content_type.as_deref() {
+        Some("text/html" | "application/xhtml+xml") => Some(Format::Html),
+        Some("application/pdf") => Some(Format::Pdf),
+        _ => None,
+    };
+    let (mut outcome, changed) = import_source(
+        store,
+        site,
+        url,
+        fetched.bytes,
+        format,
+        "url",
+        settings,
+        author,
+    )
+    .await?;
+    if fetched.final_url != url {
+        outcome
+            .warnings
+            .push(format!("redirected to {}", fetched.final_url));
+    }
+    Ok((outcome, changed))
+}
+
+/// Fetches and reads a sitemap: the pages (and nested sitemaps) it lists, or why not.
+pub async fn read_sitemap(fetcher: &Fetcher, url: &str) -> Result<Sitemap, FileOutcome> {
+    let fetched = fetcher
+        .fetch(url)
+        .await
+        .map_err(|e| FileOutcome::failed(e.code(), e.to_string()))?;
+    parse_sitemap(&fetched.bytes).map_err(|e| FileOutcome::failed(e.code(), e.to_string()))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn import_source(
+    store: &Store,
+    site: SiteId,
+    name: &str,
+    bytes: Vec<u8>,
+    format: Option<Format>,
+    prefix: &str,
+    settings: &ImportSettings,
+    author: Option<AgentId>,
+) -> Result<(FileOutcome, Vec<KbEntry>), kefu_store::StoreError> {
     let owned_name = name.to_owned();
     let parsing = tokio::task::spawn_blocking(move || {
-        import_file(&owned_name, &bytes, &ImportOptions::default())
+        import_as(&owned_name, &bytes, format, &ImportOptions::default())
     });
     let parsed = match tokio::time::timeout(PARSE_TIME_LIMIT, parsing).await {
         Ok(Ok(outcome)) => outcome,
@@ -193,7 +270,7 @@ pub async fn import_into(
                 Some(row) => format!("row {row}: {}", w.message),
                 None => w.message.clone(),
             }));
-        for planned in plan(doc, position, settings) {
+        for planned in plan(doc, position, settings, prefix) {
             let content = match planned.content.validated() {
                 Ok(content) => content,
                 Err(e) => {

@@ -9,9 +9,12 @@ pub mod faq_index;
 pub mod faq_matcher;
 pub mod import;
 pub mod lexical_support;
+pub mod lexicon;
+pub mod rerank;
 pub mod revisions;
 pub mod search;
 pub mod text_normalise;
+pub mod url_fetch;
 pub mod vectors;
 
 pub use faq_index::{Audience, FaqCandidate, FaqIndexError, FaqIndexes, SiteFaqIndex};

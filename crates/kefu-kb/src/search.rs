@@ -22,6 +22,8 @@ use kefu_store::{EntryQuery, Store};
 use serde::Serialize;
 
 use crate::faq_index::Audience;
+use crate::lexicon::SiteAnalyzers;
+use crate::rerank::KbReranker;
 use crate::vectors::KbVectors;
 
 /// Why a search or an index update failed.
@@ -55,6 +57,9 @@ pub struct SearchResult {
     pub vector_score: Option<f32>,
     /// Query terms (after segmentation, stemming and synonyms) found in this chunk.
     pub matched_terms: Vec<String>,
+    /// The rerank endpoint's relevance, when one is configured and answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rerank_score: Option<f32>,
     /// The entry's source when it is a web address (what a citation links to).
     pub link: Option<String>,
 }
@@ -65,6 +70,9 @@ pub struct KbSearch {
     chunking: ChunkOptions,
     vectors: Option<Arc<KbVectors>>,
     fusion: FusionWeights,
+    /// Per-site query analysers (site synonyms over the index's dictionary).
+    analyzers: SiteAnalyzers,
+    reranker: Option<KbReranker>,
 }
 
 fn visibility(v: Visibility) -> kefu_search::Visibility {
@@ -143,15 +151,18 @@ impl KbSearch {
         chunking: ChunkOptions,
     ) -> Result<(Self, Option<u64>), KbSearchError> {
         let dir = dir.to_owned();
-        let index =
-            tokio::task::spawn_blocking(move || ChunkIndex::open_or_create(&dir, &Lexicon::new()))
-                .await
-                .map_err(|e| KbSearchError::Join(e.to_string()))??;
+        // Opened with every site's custom words, so a changed word list is seen as stale.
+        let words = crate::lexicon::pooled_words(store).await?;
+        let index = tokio::task::spawn_blocking(move || ChunkIndex::open_or_create(&dir, &words))
+            .await
+            .map_err(|e| KbSearchError::Join(e.to_string()))??;
         let search = Self {
             index: Arc::new(index),
             chunking,
             vectors: None,
             fusion: FusionWeights::default(),
+            analyzers: SiteAnalyzers::default(),
+            reranker: None,
         };
         let rebuilt = if search.index.is_stale() {
             Some(search.rebuild(store).await?)
@@ -168,7 +179,22 @@ impl KbSearch {
             chunking,
             vectors: None,
             fusion: FusionWeights::default(),
+            analyzers: SiteAnalyzers::default(),
+            reranker: None,
         })
+    }
+
+    /// Reranks the best hits of every search with `reranker` (see [`crate::rerank`]).
+    pub fn set_reranker(&mut self, reranker: KbReranker) {
+        self.reranker = Some(reranker);
+    }
+
+    pub(crate) fn site_analyzers(&self) -> &SiteAnalyzers {
+        &self.analyzers
+    }
+
+    pub(crate) fn chunk_index(&self) -> &ChunkIndex {
+        &self.index
     }
 
     /// Adds vector search (hybrid from then on) with the given fusion weights.
@@ -261,13 +287,17 @@ impl KbSearch {
             Audience::Visitor => Filter::visitor(&site_key),
             Audience::Agent => Filter::agent(&site_key),
         };
+        // With a reranker, the best `top_n` fused hits are scored before `limit` are kept.
+        let wanted = self.reranker.as_ref().map_or(limit, |r| limit.max(r.top_n));
         // Each side fetches more than asked, so fusion can lift a chunk one side ranked low.
-        let depth = limit.saturating_mul(2).max(10);
+        let depth = wanted.saturating_mul(2).max(10);
         let query = SearchQuery::new(text, filter.clone()).with_limit(depth);
         let index = self.index.clone();
-        let text_hits: Vec<Hit> = tokio::task::spawn_blocking(move || index.search(&query))
-            .await
-            .map_err(|e| KbSearchError::Join(e.to_string()))??;
+        let analyzer = self.analyzers.get(store, site, &index.analyzer()).await?;
+        let text_hits: Vec<Hit> =
+            tokio::task::spawn_blocking(move || index.search_with(&query, &analyzer))
+                .await
+                .map_err(|e| KbSearchError::Join(e.to_string()))??;
         let vector_hits: Vec<VectorHit> = match &self.vectors {
             Some(vectors) => match vectors.search(text, &filter, depth).await {
                 Ok(hits) => hits,
@@ -281,7 +311,7 @@ impl KbSearch {
         let hits = if vector_hits.is_empty() {
             text_hits
                 .into_iter()
-                .take(limit)
+                .take(wanted)
                 .map(|h| kefu_search::FusedHit {
                     chunk_id: h.chunk_id,
                     entry_id: h.entry_id,
@@ -295,7 +325,7 @@ impl KbSearch {
                 })
                 .collect()
         } else {
-            fuse(&text_hits, &vector_hits, &self.fusion, limit)
+            fuse(&text_hits, &vector_hits, &self.fusion, wanted)
         };
         let mut results = Vec::with_capacity(hits.len());
         for hit in hits {
@@ -355,8 +385,13 @@ impl KbSearch {
                 text_score: hit.text_score,
                 vector_score: hit.vector_score,
                 matched_terms: hit.matched_terms,
+                rerank_score: None,
             });
         }
+        if let Some(reranker) = &self.reranker {
+            crate::rerank::apply(reranker, text, &mut results).await;
+        }
+        results.truncate(limit);
         Ok(results)
     }
 }

@@ -11,7 +11,7 @@
 //! `spawn_blocking`. Writes are serialised through one writer; searches run concurrently.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock};
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
@@ -185,7 +185,8 @@ pub struct ChunkIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
-    analyzer: Analyzer,
+    /// Replaced as a whole when the custom words change ([`ChunkIndex::set_lexicon`]).
+    analyzer: RwLock<Analyzer>,
     dir: Option<PathBuf>,
     state: Mutex<IndexState>,
 }
@@ -330,7 +331,7 @@ impl ChunkIndex {
             reader,
             writer: Mutex::new(writer),
             fields,
-            analyzer,
+            analyzer: RwLock::new(analyzer),
             dir,
             state: Mutex::new(state),
         })
@@ -350,8 +351,46 @@ impl ChunkIndex {
     }
 
     /// The analyser (segmenter + lexicon) this index uses, e.g. to show how a query is split.
-    pub fn analyzer(&self) -> &Analyzer {
-        &self.analyzer
+    /// Cheap: the dictionary is shared.
+    pub fn analyzer(&self) -> Analyzer {
+        match self.analyzer.read() {
+            Ok(a) => a.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Switches to another lexicon. Documents written from now on are segmented with its
+    /// words; those already indexed keep the old segmentation, so when the custom words
+    /// differ the index reports [`IndexState::DictionaryChanged`] until [`rebuild`] has run
+    /// (a crash before that rebuilds at the next open, as the marker still names the old
+    /// words). Returns whether the custom words changed.
+    ///
+    /// [`rebuild`]: ChunkIndex::rebuild
+    pub fn set_lexicon(&self, lexicon: &Lexicon) -> bool {
+        let current = self.analyzer();
+        let words_changed =
+            current.lexicon().dictionary_fingerprint() != lexicon.dictionary_fingerprint();
+        let next = if words_changed {
+            Analyzer::new(lexicon)
+        } else {
+            current.with_synonyms(&lexicon.synonyms)
+        };
+        // Tantivy looks tokenizers up by name when it starts a segment, so registering under
+        // the same name switches indexing over for every later write.
+        self.index
+            .tokenizers()
+            .register(TOKENIZER, next.text_analyzer());
+        match self.analyzer.write() {
+            Ok(mut a) => *a = next,
+            Err(poisoned) => *poisoned.into_inner() = next,
+        }
+        if words_changed {
+            match self.state.lock() {
+                Ok(mut state) => *state = IndexState::DictionaryChanged,
+                Err(poisoned) => *poisoned.into_inner() = IndexState::DictionaryChanged,
+            }
+        }
+        words_changed
     }
 
     /// Number of chunks in the index.
@@ -487,7 +526,7 @@ impl ChunkIndex {
     fn write_marker(&self, dir: &Path) -> Result<(), SearchError> {
         let marker = Marker {
             schema_version: SCHEMA_VERSION,
-            dictionary: self.analyzer.lexicon().dictionary_fingerprint(),
+            dictionary: self.analyzer().lexicon().dictionary_fingerprint(),
         };
         let bytes = serde_json::to_vec_pretty(&marker)
             .map_err(|e| SearchError::InvalidInput(format!("serialising marker: {e}")))?;
@@ -504,7 +543,27 @@ impl ChunkIndex {
     /// matched as "any term" (ranked by BM25, title and headings boosted). An empty or
     /// punctuation-only text, a zero limit, or an empty visibility/status set return nothing.
     pub fn search(&self, query: &SearchQuery) -> Result<Vec<Hit>, SearchError> {
-        let analysed = self.analyzer.analyze_query(&query.text);
+        self.search_with(query, &self.analyzer())
+    }
+
+    /// [`ChunkIndex::search`] with the query analysed by `analyzer`: this index's analyser
+    /// with one site's synonyms ([`Analyzer::with_synonyms`]). An analyser built before the
+    /// index's words changed is rebuilt on the current dictionary (keeping its synonyms), so
+    /// query terms always agree with what is indexed.
+    pub fn search_with(
+        &self,
+        query: &SearchQuery,
+        analyzer: &Analyzer,
+    ) -> Result<Vec<Hit>, SearchError> {
+        let current = self.analyzer();
+        let refreshed;
+        let analyzer = if analyzer.same_dictionary(&current) {
+            analyzer
+        } else {
+            refreshed = current.with_synonyms(&analyzer.lexicon().synonyms);
+            &refreshed
+        };
+        let analysed = analyzer.analyze_query(&query.text);
         let filter = &query.filter;
         if query.limit == 0
             || analysed.is_empty()

@@ -9,6 +9,7 @@
 //! - `local_embedder` (feature `local-embeddings`, on by default): a sentence-embedding model
 //!   run in-process on the CPU, behind the same trait.
 //! - [`hybrid`]: reciprocal rank fusion of text and vector results.
+//! - [`rerank`]: an optional cross-encoder endpoint that reorders the best fused hits.
 //!
 //! The crate holds no HTTP server and no database; the knowledge-base crate owns the data and
 //! feeds this one.
@@ -21,6 +22,7 @@ pub mod hybrid;
 pub mod index;
 #[cfg(feature = "local-embeddings")]
 pub mod local_embedder;
+pub mod rerank;
 pub mod text_analysis;
 pub mod vectors;
 
@@ -32,5 +34,6 @@ pub use hybrid::{FusedHit, FusionWeights, fuse};
 pub use index::{ChunkIndex, Hit, IndexState, SCHEMA_VERSION, SearchQuery};
 #[cfg(feature = "local-embeddings")]
 pub use local_embedder::{LocalEmbedder, LocalEmbedderConfig, Pooling};
+pub use rerank::{Reranker, RerankerConfig};
 pub use text_analysis::{AnalyzedQuery, Analyzer, Lexicon};
 pub use vectors::{VectorHit, VectorIndex};

@@ -154,13 +154,29 @@ impl Analyzer {
             // No explicit frequency: jieba suggests one just high enough to keep the word whole.
             jieba.add_word(&word, None, None);
         }
-        let mut analyzer = Analyzer {
+        let analyzer = Analyzer {
             jieba: Arc::new(jieba),
-            lexicon: lexicon.clone(),
+            lexicon: Lexicon {
+                words: lexicon.words.clone(),
+                synonyms: Vec::new(),
+            },
             synonyms: Vec::new(),
         };
-        analyzer.synonyms = lexicon
-            .synonyms
+        analyzer.with_synonyms(&lexicon.synonyms)
+    }
+
+    /// This analyser's segmentation (same dictionary, shared, no copy) with `synonyms` in
+    /// place of its own: how one shared index serves sites with different synonym groups.
+    pub fn with_synonyms(&self, synonyms: &[Vec<String>]) -> Self {
+        let mut analyzer = Analyzer {
+            jieba: Arc::clone(&self.jieba),
+            lexicon: Lexicon {
+                words: self.lexicon.words.clone(),
+                synonyms: synonyms.to_vec(),
+            },
+            synonyms: Vec::new(),
+        };
+        analyzer.synonyms = synonyms
             .iter()
             .map(|group| {
                 let members: Vec<&String> = group.iter().filter(|p| !p.trim().is_empty()).collect();
@@ -172,6 +188,12 @@ impl Analyzer {
             .filter(|g| g.raw.len() > 1)
             .collect();
         analyzer
+    }
+
+    /// Whether both analysers segment with the very same dictionary (so terms one produces
+    /// are the terms the other indexed).
+    pub fn same_dictionary(&self, other: &Analyzer) -> bool {
+        Arc::ptr_eq(&self.jieba, &other.jieba)
     }
 
     /// The lexicon this analyser was built from.
@@ -422,6 +444,21 @@ mod tests {
             "{q:?}"
         );
         assert!(q.all_terms().contains(&"蚂蚁花呗".to_string()));
+    }
+
+    #[test]
+    fn with_synonyms_shares_the_dictionary_and_replaces_the_groups() {
+        let base = Analyzer::new(
+            &Lexicon::new()
+                .with_word("蚂蚁花呗")
+                .with_synonyms(["a", "b"]),
+        );
+        let site = base.with_synonyms(&[vec!["花呗".into(), "蚂蚁花呗".into()]]);
+        assert!(site.same_dictionary(&base));
+        assert!(!site.same_dictionary(&plain()));
+        assert!(site.analyze("蚂蚁花呗").contains(&"蚂蚁花呗".to_string()));
+        assert!(site.analyze_query("a").alternatives.is_empty());
+        assert!(!site.analyze_query("花呗").alternatives.is_empty());
     }
 
     #[test]

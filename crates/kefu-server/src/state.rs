@@ -57,6 +57,9 @@ impl AppState {
                 KbVectors::start(store.clone(), embedder, search.chunking().clone()).await?;
             search.set_vectors(vectors, FusionWeights::default());
         }
+        if let Some(reranker) = reranker(&config)? {
+            search.set_reranker(reranker);
+        }
         let limiter = VisitorLimiter::new(
             config.visitor_messages_per_minute,
             config.visitor_message_burst,
@@ -115,6 +118,24 @@ impl AppState {
             tracing::error!(entry = %entry.id, error = %e, "indexing failed; a restart rebuilds the index");
         }
     }
+}
+
+/// The rerank endpoint from the configuration, if one is set.
+fn reranker(config: &Config) -> anyhow::Result<Option<kefu_kb::rerank::KbReranker>> {
+    let url = config.rerank_url.trim();
+    if url.is_empty() {
+        return Ok(None);
+    }
+    let client = kefu_search::Reranker::new(kefu_search::RerankerConfig {
+        url: url.to_owned(),
+        model: config.rerank_model.clone(),
+        api_key: Some(config.rerank_api_key.clone()).filter(|k| !k.is_empty()),
+        timeout: std::time::Duration::from_millis(config.rerank_timeout_ms.max(1)),
+    })?;
+    Ok(Some(kefu_kb::rerank::KbReranker {
+        client,
+        top_n: config.rerank_top_n.clamp(1, 200),
+    }))
 }
 
 impl std::ops::Deref for AppState {

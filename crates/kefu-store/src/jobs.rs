@@ -34,10 +34,32 @@ pub struct Job {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct JobFile {
     pub position: i64,
+    /// `file` (uploaded bytes), `url` (a page to fetch) or `sitemap` (a list of pages).
+    pub kind: String,
     pub name: String,
     /// `pending`, `done` or `failed`.
     pub status: String,
     pub result: Option<serde_json::Value>,
+}
+
+/// One input of a job as queued: an uploaded file, or a web address to fetch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobInput {
+    /// `file`, `url` or `sitemap`.
+    pub kind: String,
+    /// File name, or the address.
+    pub name: String,
+    /// The file's bytes (empty for addresses).
+    pub data: Vec<u8>,
+}
+
+/// A job input waiting to be processed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingInput {
+    pub position: i64,
+    pub kind: String,
+    pub name: String,
+    pub data: Vec<u8>,
 }
 
 const JOB_COLUMNS: &str = "id, kind, site_id, status, params, total, done, failed, attempts, \
@@ -71,6 +93,27 @@ impl Store {
         files: &[(String, Vec<u8>)],
         created_by: Option<AgentId>,
     ) -> Result<Job> {
+        let inputs: Vec<JobInput> = files
+            .iter()
+            .map(|(name, data)| JobInput {
+                kind: "file".to_owned(),
+                name: name.clone(),
+                data: data.clone(),
+            })
+            .collect();
+        self.create_job_with_inputs(kind, site, params, &inputs, created_by)
+            .await
+    }
+
+    /// Queues a job whose inputs may be files or web addresses.
+    pub async fn create_job_with_inputs(
+        &self,
+        kind: &str,
+        site: SiteId,
+        params: &serde_json::Value,
+        files: &[JobInput],
+        created_by: Option<AgentId>,
+    ) -> Result<Job> {
         let id = uuid::Uuid::now_v7().to_string();
         let now = Timestamp::now().to_string();
         let mut tx = self.pool.begin().await?;
@@ -88,15 +131,16 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        for (position, (name, data)) in files.iter().enumerate() {
+        for (position, input) in files.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO job_files (job_id, position, name, data, status) \
-                 VALUES ($1, $2, $3, $4, 'pending')",
+                "INSERT INTO job_files (job_id, position, kind, name, data, status) \
+                 VALUES ($1, $2, $3, $4, $5, 'pending')",
             )
             .bind(id.clone())
             .bind(i64::try_from(position).unwrap_or(i64::MAX))
-            .bind(name.clone())
-            .bind(data.clone())
+            .bind(input.kind.clone())
+            .bind(input.name.clone())
+            .bind(input.data.clone())
             .execute(&mut *tx)
             .await?;
         }
@@ -118,7 +162,7 @@ impl Store {
     /// A job's files and their outcomes, in order (without the data).
     pub async fn list_job_files(&self, id: &str) -> Result<Vec<JobFile>> {
         let rows = sqlx::query(
-            "SELECT position, name, status, result FROM job_files WHERE job_id = $1 \
+            "SELECT position, kind, name, status, result FROM job_files WHERE job_id = $1 \
              ORDER BY position",
         )
         .bind(id.to_owned())
@@ -128,6 +172,7 @@ impl Store {
             .map(|row| {
                 Ok(JobFile {
                     position: int(row, "position")?,
+                    kind: text(row, "kind")?,
                     name: text(row, "name")?,
                     status: text(row, "status")?,
                     result: opt_json(row, "result")?,
@@ -169,6 +214,60 @@ impl Store {
             ))),
             None => Ok(None),
         }
+    }
+
+    /// The next input of a job still to process, with its kind and data.
+    pub async fn next_pending_input(&self, id: &str) -> Result<Option<PendingInput>> {
+        let row = sqlx::query(
+            "SELECT position, kind, name, data FROM job_files \
+             WHERE job_id = $1 AND status = 'pending' ORDER BY position LIMIT 1",
+        )
+        .bind(id.to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => Ok(Some(PendingInput {
+                position: int(&row, "position")?,
+                kind: text(&row, "kind")?,
+                name: text(&row, "name")?,
+                data: row.try_get("data")?,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    /// Appends inputs to a running job (the pages a sitemap lists) and raises its total, in
+    /// one transaction, so a restart resumes with them.
+    pub async fn append_job_inputs(&self, id: &str, inputs: &[JobInput]) -> Result<Job> {
+        let mut tx = self.pool.begin().await?;
+        let next: i64 = sqlx::query(
+            "SELECT COALESCE(MAX(position), -1) + 1 AS next FROM job_files WHERE job_id = $1",
+        )
+        .bind(id.to_owned())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("next")?;
+        for (offset, input) in inputs.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO job_files (job_id, position, kind, name, data, status) \
+                 VALUES ($1, $2, $3, $4, $5, 'pending')",
+            )
+            .bind(id.to_owned())
+            .bind(next + i64::try_from(offset).unwrap_or(i64::MAX))
+            .bind(input.kind.clone())
+            .bind(input.name.clone())
+            .bind(input.data.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("UPDATE jobs SET total = total + $1, updated_at = $2 WHERE id = $3")
+            .bind(i64::try_from(inputs.len()).unwrap_or(i64::MAX))
+            .bind(Timestamp::now().to_string())
+            .bind(id.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.get_job(id).await
     }
 
     /// Records a file's outcome and the job's progress.

@@ -12,9 +12,9 @@ use crate::row::{int, json, opt_parsed, opt_text, parsed, time, to_json};
 use crate::sql::{Param, Sql};
 use crate::{Result, Store, StoreError};
 
-const COLUMNS: &str = "id, site_id, revision, content, hit_count, thumbs_up, thumbs_down, created_at, updated_at, updated_by";
+pub(crate) const COLUMNS: &str = "id, site_id, revision, content, hit_count, thumbs_up, thumbs_down, created_at, updated_at, updated_by";
 
-fn entry_from_row(row: &AnyRow) -> Result<KbEntry> {
+pub(crate) fn entry_from_row(row: &AnyRow) -> Result<KbEntry> {
     Ok(KbEntry {
         id: parsed(row, "id")?,
         site_id: parsed(row, "site_id")?,

@@ -5,6 +5,7 @@ pub mod answer;
 pub mod canned_reply;
 pub mod conversation;
 pub mod kb_entry;
+pub mod kb_lexicon;
 pub mod message;
 pub mod site;
 pub mod tag;
@@ -17,6 +18,7 @@ pub use answer::{
 pub use canned_reply::CannedReply;
 pub use conversation::{Conversation, ConversationFilter, ConversationStatus};
 pub use kb_entry::{EntryContent, EntryStatus, Faq, KbEntry, KbRevision, Visibility};
+pub use kb_lexicon::KbLexicon;
 pub use message::{Attachment, AuthorKind, Message, SystemEvent};
 pub use site::{Site, SiteSettings};
 pub use tag::Tag;

@@ -88,6 +88,11 @@ pub struct SiteSettings {
     /// This site's audit events older than this many days are deleted by the retention job.
     /// `None`: kept for ever.
     pub audit_retention_days: Option<u32>,
+    /// Hosts the knowledge base may fetch pages and sitemaps from (URL and sitemap imports):
+    /// `help.example.com`, or `*.example.com` for its subdomains. Empty: no fetching at all.
+    /// Names resolving to private or loopback addresses are refused; such an address is
+    /// reachable only when listed literally (`127.0.0.1`, `10.0.0.8`).
+    pub import_allowed_hosts: Vec<String>,
 }
 
 impl SiteSettings {
@@ -152,8 +157,40 @@ impl SiteSettings {
                 return Err(E::invalid(field, "between 1 and 3650 days, or null"));
             }
         }
+        if self.import_allowed_hosts.len() > 100
+            || self
+                .import_allowed_hosts
+                .iter()
+                .any(|h| !is_host_pattern(h))
+        {
+            return Err(E::invalid(
+                "import_allowed_hosts",
+                "at most 100 host names (help.example.com, *.example.com) or IP addresses, \
+                 without scheme, port or path",
+            ));
+        }
         Ok(())
     }
+}
+
+/// A lower-case host name (optionally `*.` + name) or an IP address: what an import
+/// allow-list may hold. Schemes, ports, paths and bare `*` are refused, so an entry can only
+/// ever widen access to the hosts it names.
+fn is_host_pattern(pattern: &str) -> bool {
+    if pattern.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    let name = pattern.strip_prefix("*.").unwrap_or(pattern);
+    !name.is_empty()
+        && name.len() <= 253
+        && name == name.to_ascii_lowercase()
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
 }
 
 impl Default for SiteSettings {
@@ -183,6 +220,7 @@ impl Default for SiteSettings {
             privacy_policy_url: String::new(),
             retention_days: None,
             audit_retention_days: None,
+            import_allowed_hosts: Vec::new(),
         }
     }
 }
@@ -237,6 +275,30 @@ mod tests {
         let parsed: SiteSettings = serde_json::from_str(r#"{"retention_days":30}"#).unwrap();
         assert_eq!(parsed.retention_days, Some(30));
         assert_eq!(parsed.audit_retention_days, None);
+    }
+
+    #[test]
+    fn import_hosts_are_host_names_or_addresses_only() {
+        let with = |hosts: &[&str]| SiteSettings {
+            import_allowed_hosts: hosts.iter().map(|h| h.to_string()).collect(),
+            ..SiteSettings::default()
+        };
+        assert!(
+            with(&["help.example.com", "*.example.org", "127.0.0.1", "::1"])
+                .validate()
+                .is_ok()
+        );
+        for bad in [
+            "*",
+            "https://help.example.com",
+            "help.example.com:8080",
+            "help.example.com/docs",
+            "Help.Example.com",
+            "",
+            "a..b",
+        ] {
+            assert!(with(&[bad]).validate().is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -143,6 +143,18 @@ impl ImportOutcome {
 /// Imports one file. Never panics: every failure, including a parser panic, becomes
 /// [`ImportOutcome::result`]'s error.
 pub fn import_file(name: &str, bytes: &[u8], opts: &ImportOptions) -> ImportOutcome {
+    import_as(name, bytes, None, opts)
+}
+
+/// [`import_file`] with the format decided by the caller when it knows better than the name
+/// (a fetched page whose server said `text/html` at an address without an extension).
+/// `None` detects as [`import_file`] does.
+pub fn import_as(
+    name: &str,
+    bytes: &[u8],
+    format: Option<Format>,
+    opts: &ImportOptions,
+) -> ImportOutcome {
     let mut outcome = ImportOutcome {
         source: name.to_string(),
         format: None,
@@ -155,7 +167,7 @@ pub fn import_file(name: &str, bytes: &[u8], opts: &ImportOptions) -> ImportOutc
         });
         return outcome;
     }
-    let Some(format) = detect_format(name, bytes) else {
+    let Some(format) = format.or_else(|| detect_format(name, bytes)) else {
         outcome.result = Err(ImportError::Unsupported {
             reason: unsupported_reason(name),
         });

@@ -1,5 +1,6 @@
-//! Knowledge-base imports: upload files (JSON with base64 contents), get a job back at once,
-//! follow its progress and per-file outcome. The work runs in the background job worker.
+//! Knowledge-base imports: upload files (JSON with base64 contents) and/or name web pages and
+//! sitemaps to fetch (only from the site's `import_allowed_hosts`), get a job back at once,
+//! follow its progress and per-input outcome. The work runs in the background job worker.
 
 use axum::Json;
 use axum::extract::State;
@@ -10,7 +11,8 @@ use kefu_core::SiteId;
 use kefu_core::domain::Role;
 use kefu_core::validate::ValidationError;
 use kefu_kb::import::ImportSettings;
-use kefu_store::{Job, JobFile};
+use kefu_kb::url_fetch::HostPolicy;
+use kefu_store::{Job, JobFile, JobInput};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::Target;
@@ -31,10 +33,22 @@ pub struct UploadedFile {
     content_base64: String,
 }
 
+/// A web address to import: one page, or a sitemap whose pages are all imported.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UrlSource {
+    /// `url` or `sitemap`.
+    kind: String,
+    url: String,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportRequest {
+    #[serde(default)]
     files: Vec<UploadedFile>,
+    #[serde(default)]
+    sources: Vec<UrlSource>,
     #[serde(default)]
     settings: ImportSettings,
 }
@@ -56,21 +70,55 @@ pub async fn create_import(
 ) -> ApiResult<(StatusCode, Json<ImportJob>)> {
     auth.require_site(&state, site).await?;
     auth.require_role(Role::Editor)?;
-    if req.files.is_empty() || req.files.len() > MAX_FILES {
-        return Err(ValidationError::invalid("files", format!("1-{MAX_FILES} files")).into());
+    let count = req.files.len() + req.sources.len();
+    if count == 0 || count > MAX_FILES {
+        return Err(ValidationError::invalid(
+            "files",
+            format!("1-{MAX_FILES} files and sources in all"),
+        )
+        .into());
     }
-    let mut files = Vec::with_capacity(req.files.len());
+    let mut inputs = Vec::with_capacity(count);
     for f in req.files {
         let name = kefu_core::validate::short_text("files.name", &f.name, 255)?;
         let data = STANDARD.decode(f.content_base64.trim()).map_err(|e| {
             ValidationError::invalid("files.content_base64", format!("{name}: not base64 ({e})"))
         })?;
-        files.push((name, data));
+        inputs.push(JobInput {
+            kind: "file".to_owned(),
+            name,
+            data,
+        });
+    }
+    if !req.sources.is_empty() {
+        // Refused here already, so a typo shows at once; the worker checks again on every
+        // fetch and redirect, as the allow-list may change while the job waits.
+        let site_row = state.store.get_site(site).await?;
+        let policy = HostPolicy::new(&site_row.settings.import_allowed_hosts);
+        for source in req.sources {
+            if !matches!(source.kind.as_str(), "url" | "sitemap") {
+                return Err(ValidationError::invalid("sources.kind", "`url` or `sitemap`").into());
+            }
+            let url = source.url.trim();
+            if url.len() > 2_000 {
+                return Err(
+                    ValidationError::invalid("sources.url", "at most 2000 characters").into(),
+                );
+            }
+            policy
+                .check(url)
+                .map_err(|e| ValidationError::invalid("sources.url", e.to_string()))?;
+            inputs.push(JobInput {
+                kind: source.kind,
+                name: url.to_owned(),
+                data: Vec::new(),
+            });
+        }
     }
     let params = serde_json::to_value(&req.settings).map_err(ApiError::internal)?;
     let job = state
         .store
-        .create_job(KB_IMPORT, site, &params, &files, Some(auth.agent.id))
+        .create_job_with_inputs(KB_IMPORT, site, &params, &inputs, Some(auth.agent.id))
         .await?;
     state.jobs_queued.notify_one();
     state

@@ -14,6 +14,8 @@ mod eval_runs;
 mod health;
 mod kb_entries;
 mod kb_imports;
+mod kb_lexicon;
+mod kb_report;
 mod kb_unanswered;
 mod privacy;
 mod sites;
@@ -140,6 +142,11 @@ pub fn router(state: AppState) -> Router {
             post(kb_imports::create_import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
         )
         .route("/kb/imports/{id}", get(kb_imports::get_import))
+        .route(
+            "/sites/{id}/kb/lexicon",
+            get(kb_lexicon::get_kb_lexicon).put(kb_lexicon::put_kb_lexicon),
+        )
+        .route("/sites/{id}/kb/report", get(kb_report::get_kb_report))
         .route(
             "/sites/{id}/kb/unanswered",
             get(kb_unanswered::list_unanswered),
