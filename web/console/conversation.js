@@ -13,6 +13,7 @@
 import { h, replace, timeEl, extLink, clientId, busy, uid, describeError, announce } from './dom.js';
 import { renderMarkdown } from './markdown.js';
 import { visitorLabel } from './inbox.js';
+import { attachmentList, attachPicker } from './attachments.js';
 
 const PAGE = 50;
 /** How long a "typing" signal stays on screen without a refresh. */
@@ -67,13 +68,14 @@ export function mountConversation(ctx, pane, id) {
   const inputLabel = h('label', { for: 'composer-text', class: 'sr-only' }, t('reply'));
   const cannedList = h('ul', { id: listId, role: 'listbox', class: 'canned-list', hidden: true, 'aria-label': t('cannedReplies') });
   const sendBtn = h('button', { type: 'submit', class: 'primary' }, t('send'));
+  const files = attachPicker({ api, convId: id, t });
   const composer = h('form', { class: 'composer', on: { submit: (e) => { e.preventDefault(); sendCurrent(); } } },
     h('fieldset', { class: 'mode' },
       h('legend', { class: 'sr-only' }, t('messageKind')),
       h('label', { for: modeReply.id }, modeReply, ' ', t('reply')),
       h('label', { for: modeNote.id }, modeNote, ' ', t('privateNote'))),
-    inputLabel, input, cannedList,
-    h('div', { class: 'composer-foot' }, h('small', { id: 'composer-hint', class: 'muted' }, t('composerHint')), sendBtn));
+    inputLabel, input, cannedList, files.tray,
+    h('div', { class: 'composer-foot' }, h('small', { id: 'composer-hint', class: 'muted' }, t('composerHint')), files.button, sendBtn));
   const isNote = () => modeNote.checked;
   const setModeLook = () => {
     composer.classList.toggle('note-mode', isNote());
@@ -216,7 +218,7 @@ export function mountConversation(ctx, pane, id) {
         seen ? h('span', { class: 'seen muted' }, t('seen')) : null),
       body,
       m.answer ? answerMeta(m.answer) : null,
-      m.attachments?.length ? h('ul', { class: 'attachments' }, m.attachments.map((a) => h('li', {}, extLink(a.name, a.url)))) : null);
+      m.attachments?.length ? attachmentList(m.attachments, t) : null);
   }
 
   function pendingEl(cid, p) {
@@ -225,7 +227,8 @@ export function mountConversation(ctx, pane, id) {
         h('strong', { class: 'who' }, me.name),
         p.private ? h('span', { class: 'chip note' }, t('privateNote')) : null,
         h('span', { class: 'muted' }, p.state === 'failed' ? t('notSent') : t('sending'))),
-      h('div', { class: 'body' }, renderMarkdown(p.text, { headingOffset: 3 })));
+      h('div', { class: 'body' }, renderMarkdown(p.text, { headingOffset: 3 })),
+      p.files?.length ? attachmentList(p.files, t) : null);
     if (p.state === 'failed') {
       li.append(h('p', { class: 'error-text' }, p.error),
         h('div', { class: 'row-actions' },
@@ -624,7 +627,8 @@ export function mountConversation(ctx, pane, id) {
     renderPendings();
     toBottom();
     try {
-      const m = await api.sendMessage(id, { client_id: cid, text: p.text, private: p.private });
+      const attachment_ids = (p.files || []).map((f) => f.id);
+      const m = await api.sendMessage(id, { client_id: cid, text: p.text, private: p.private, attachment_ids });
       upsert(m);
       markRead();
     } catch (e) {
@@ -636,19 +640,27 @@ export function mountConversation(ctx, pane, id) {
     }
   }
 
-  function sendCurrent() {
+  async function sendCurrent() {
     const text = input.value;
-    if (!text.trim()) return;
+    if (!text.trim() && !files.pending()) return;
     const cid = clientId();
-    pendings.set(cid, { text, private: isNote(), state: 'sending' });
+    const note = isNote();
     input.value = '';
     closeCanned();
     stopTyping();
     err.hidden = true;
+    // Uploads still running finish first; a file that failed stays in the tray, unsent.
+    const refs = await files.take();
+    if (!text.trim() && !refs.length) return;
+    pendings.set(cid, { text, private: note, files: refs, state: 'sending' });
     deliver(cid);
     announce(isNote() ? t('noteAdded') : t('replySent'));
   }
 
+  input.addEventListener('paste', (e) => {
+    const pasted = [...(e.clipboardData?.files || [])];
+    if (pasted.length) (e.preventDefault(), files.add(pasted));
+  });
   input.addEventListener('input', () => {
     updateCanned();
     onInputTyping();

@@ -235,9 +235,10 @@ export class Client {
     this.pump();
   }
 
-  /** Queues a message; it leaves when the socket is live. Returns its client id. */
-  send(text) {
+  /** Queues a message (with uploaded files' ids); it leaves when the socket is live. Returns its client id. */
+  send(text, files) {
     const item = { client_id: newId(), text };
+    if (files?.length) item.attachment_ids = files;
     this.outbox.push(item);
     saved.set(this.key('outbox'), this.outbox);
     if (this.conv) this.pump();

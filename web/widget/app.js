@@ -6,6 +6,7 @@
 import { Client, saved } from './api.js';
 import { render, link } from './markdown.js';
 import { LANGS, pick, translator } from './i18n.js';
+import { attacher } from './attach.js';
 
 const EMOJI = '😀 😂 😊 😍 🤔 😅 😢 😮 😡 👍 👎 👏 🙏 👋 💪 🎉 ❤️ 🔥 ✅ ❌ ⭐ 💡 📦 🚚 💳 📞 📧 ⏰ ❓ 🙂'.split(' ');
 const FOCUSABLE = 'button,[href],input,select,textarea,[tabindex]:not([tabindex="-1"])';
@@ -16,6 +17,7 @@ const ICON = {
   send: 'M3 20l18-8L3 4v6l12 2-12 2z',
   mic: 'M12 3a3 3 0 00-3 3v6a3 3 0 006 0V6a3 3 0 00-3-3zM5 11a7 7 0 0014 0M12 18v3',
   smile: 'M12 3a9 9 0 100 18 9 9 0 000-18zM8.5 14a4 4 0 007 0M9 9.5h.01M15 9.5h.01',
+  clip: 'M20 11l-8 8a5 5 0 01-7-7l8-8a3.3 3.3 0 015 5l-8 8a1.7 1.7 0 01-2.5-2.5L15 7',
 };
 
 /** Builds an element: h('button', {class: 'x', onclick}, child…). Strings become text nodes. */
@@ -128,6 +130,8 @@ export function mount({ shadow, base, origin, site, api }) {
     conversation: (c) => (status = c.status),
   });
 
+  const att = attacher({ client, h, icon, t: () => t, site: () => session?.site });
+
   // Messages still queued from an earlier page view (typed offline, then reloaded).
   for (const o of client.outbox) msgs.set(o.client_id, { ...o, author_kind: 'visitor', state: 'pending' });
 
@@ -180,7 +184,8 @@ export function mount({ shadow, base, origin, site, api }) {
       'li',
       { class: `msg ${m.author_kind}${m.streaming ? ' streaming' : ''}`, 'aria-busy': m.streaming ? 'true' : null, 'data-seq': m.seq, 'data-client-id': m.client_id, 'data-state': m.state || 'sent' },
       h('div', { class: mine ? 'sr' : 'who' }, who),
-      body,
+      m.text || !m.attachments?.length ? body : null,
+      m.attachments?.length ? att.view(m.attachments) : null,
     );
     const a = m.answer;
     if (a?.citations?.length) {
@@ -249,7 +254,7 @@ export function mount({ shadow, base, origin, site, api }) {
   function announce(m) {
     if (!ui.live) return;
     const who = m.author_kind === 'system' ? '' : (m.author_kind === 'bot' ? t('assistant') : m.author_name || t('agent')) + ': ';
-    ui.live.textContent = who + (m.event ? notice(m.event, m) : m.text);
+    ui.live.textContent = who + (m.event ? notice(m.event, m) : m.text || m.attachments?.map((a) => a.name).join(', '));
   }
 
   function drawTyping() {
@@ -283,13 +288,13 @@ export function mount({ shadow, base, origin, site, api }) {
     drawBadge();
   }
 
-  function submit(text) {
+  function submit(text, files = []) {
     text = text.trim();
-    if (!text) return;
+    if (!text && !files.length) return;
     // After the visitor deleted their data there is no session until they write again.
     if (!client.token && !starting) ready().catch(() => {});
-    const id = client.send(text);
-    msgs.set(id, { client_id: id, author_kind: 'visitor', text, state: 'pending' });
+    const id = client.send(text, files.map((f) => f.id));
+    msgs.set(id, { client_id: id, author_kind: 'visitor', text, attachments: files, state: 'pending' });
     drawLog();
     ui.log.scrollTop = ui.log.scrollHeight;
   }
@@ -359,7 +364,10 @@ export function mount({ shadow, base, origin, site, api }) {
       }
     } }, h('p', null, t('contactAsk')), h('div', { class: 'row' }, h('label', { for: 'kf-email', class: 'sr' }, t('email')),
       Object.assign(email, { placeholder: t('email') }), h('button', { type: 'submit', class: 'primary' }, t('submit'))), err);
-    ui.input = h('textarea', { id: 'kf-input', rows: '1', placeholder: t('input'), maxlength: '4000', onkeydown: (e) => {
+    ui.input = h('textarea', { id: 'kf-input', rows: '1', placeholder: t('input'), maxlength: '4000', onpaste: (e) => {
+      const files = [...(e.clipboardData?.files || [])];
+      if (files.length && ui.clip.firstChild) (e.preventDefault(), att.add(files));
+    }, onkeydown: (e) => {
       // Enter sends; Shift+Enter (and Enter while an IME is composing) makes a new line.
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
@@ -376,21 +384,24 @@ export function mount({ shadow, base, origin, site, api }) {
       ...EMOJI.map((e) => h('button', { type: 'button', onclick: () => insert(e) }, e)));
     const SR = window.SpeechRecognition || window.webkitSpeechRecognition;
     ui.mic = SR ? h('button', { class: 'icon', type: 'button', 'aria-label': t('voice'), 'aria-pressed': 'false', onclick: () => listen(SR) }, icon('mic')) : null;
-    ui.form = h('form', { class: 'composer', onsubmit: (e) => {
+    const [clip, tray] = att.controls();
+    ui.clip = clip;
+    ui.form = h('form', { class: 'composer', onsubmit: async (e) => {
       e.preventDefault();
       const text = ui.input.value;
-      if (!text.trim()) return;
+      if (!text.trim() && !att.pending()) return;
       ui.input.value = '';
       grow();
       if (typingSent) (typingSent = 0), client.typing(false);
-      submit(text);
-    } }, h('label', { for: 'kf-input', class: 'sr' }, t('input')), ui.input, ui.emojiBtn, ui.mic,
+      submit(text, await att.take());
+    } }, h('label', { for: 'kf-input', class: 'sr' }, t('input')), ui.input, clip, ui.emojiBtn, ui.mic,
       h('button', { class: 'icon send', type: 'submit', 'aria-label': t('send') }, icon('send')));
-    ui.panel = h('section', { class: 'panel', id: 'kf-panel', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'kf-title', hidden: !open, onkeydown: trap },
+    ui.panel = h('section', { class: 'panel', id: 'kf-panel', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'kf-title', hidden: !open, onkeydown: trap,
+      ondragover: (e) => e.preventDefault(), ondrop: (e) => (e.preventDefault(), ui.clip.firstChild && att.add([...e.dataTransfer.files])) },
       h('header', null, (ui.title = h('h2', { id: 'kf-title' }, session?.site.widget_title || t('title'))), ui.gear,
         h('button', { class: 'icon', type: 'button', 'aria-label': t('close'), onclick: () => toggle(false) }, icon('close'))),
       h('div', { class: 'bar' }, h('button', { class: 'human', type: 'button', onclick: human }, t('human')), ui.status),
-      ui.settings, ui.log, ui.live, ui.typing, ui.contact, (ui.consent = h('div', { class: 'consent', hidden: true })), ui.emoji, ui.form);
+      ui.settings, ui.log, ui.live, ui.typing, ui.contact, (ui.consent = h('div', { class: 'consent', hidden: true })), ui.emoji, tray, ui.form);
     root.replaceChildren(ui.launcher, ui.panel);
     applyLook();
     drawStatus();
@@ -450,6 +461,7 @@ export function mount({ shadow, base, origin, site, api }) {
     const need = s.consent_required && session.visitor.consent_version !== s.consent_version;
     ui.consent.hidden = !need;
     ui.input.disabled = need;
+    att.refresh(need);
     if (!need) {
       // Accepted (or not required): only the policy link stays, when the site has one.
       ui.consent.replaceChildren(...(privacy ? [h('p', { class: 'privacy' }, privacy)] : []));

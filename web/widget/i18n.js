@@ -23,6 +23,7 @@ const S = {
     csat: 'How satisfied are you with this conversation?', stars: '{n} of 5',
     accept: 'Accept and continue', privacy: 'Privacy policy',
     download: 'Download my data', delete: 'Delete my data', deleteAsk: 'Delete this chat and everything we store about you? This cannot be undone.', deleteYes: 'Delete', cancel: 'Cancel', deleted: 'Your data was deleted.',
+    attach: 'Attach a file', remove: 'Remove', tooLarge: 'This file is too large (at most {max}).', badType: 'This kind of file cannot be sent.',
   },
   'zh-CN': {
     open: '打开在线客服', close: '关闭对话', title: '在线客服', input: '输入消息',
@@ -41,6 +42,7 @@ const S = {
     csat: '您对本次服务满意吗？', stars: '{n} 分（满分 5 分）',
     accept: '同意并继续', privacy: '隐私政策',
     download: '下载我的数据', delete: '删除我的数据', deleteAsk: '删除本次对话以及我们保存的关于你的全部数据？此操作无法撤销。', deleteYes: '删除', cancel: '取消', deleted: '你的数据已删除。',
+    attach: '添加附件', remove: '移除', tooLarge: '文件太大（最大 {max}）。', badType: '不支持发送此类文件。',
   },
   ja: {
     open: 'チャットを開く', close: 'チャットを閉じる', title: 'お問い合わせ', input: 'メッセージを入力',
@@ -61,6 +63,7 @@ const S = {
     csat: '今回の対応にどの程度満足されましたか？', stars: '5 段階中 {n}',
     accept: '同意して続ける', privacy: 'プライバシーポリシー',
     download: 'データをダウンロード', delete: 'データを削除', deleteAsk: 'このチャットと保存されているすべてのデータを削除しますか？元に戻せません。', deleteYes: '削除', cancel: 'キャンセル', deleted: 'データを削除しました。',
+    attach: 'ファイルを添付', remove: '削除', tooLarge: 'ファイルが大きすぎます（最大 {max}）。', badType: 'この種類のファイルは送信できません。',
   },
   es: {
     open: 'Abrir chat', close: 'Cerrar chat', title: 'Chatea con nosotros', input: 'Escribe un mensaje',
@@ -81,6 +84,7 @@ const S = {
     csat: '¿Qué tan satisfecho estás con esta conversación?', stars: '{n} de 5',
     accept: 'Aceptar y continuar', privacy: 'Política de privacidad',
     download: 'Descargar mis datos', delete: 'Borrar mis datos', deleteAsk: '¿Borrar este chat y todo lo que guardamos sobre ti? No se puede deshacer.', deleteYes: 'Borrar', cancel: 'Cancelar', deleted: 'Tus datos se han borrado.',
+    attach: 'Adjuntar archivo', remove: 'Quitar', tooLarge: 'El archivo es demasiado grande (máx. {max}).', badType: 'Este tipo de archivo no se puede enviar.',
   },
   fr: {
     open: 'Ouvrir le chat', close: 'Fermer le chat', title: 'Discutons', input: 'Écrivez un message',
@@ -101,6 +105,7 @@ const S = {
     csat: 'Êtes-vous satisfait de cette conversation ?', stars: '{n} sur 5',
     accept: 'Accepter et continuer', privacy: 'Politique de confidentialité',
     download: 'Télécharger mes données', delete: 'Supprimer mes données', deleteAsk: 'Supprimer cette discussion et tout ce que nous conservons sur vous ? Action irréversible.', deleteYes: 'Supprimer', cancel: 'Annuler', deleted: 'Vos données ont été supprimées.',
+    attach: 'Joindre un fichier', remove: 'Retirer', tooLarge: 'Fichier trop volumineux (max. {max}).', badType: 'Ce type de fichier ne peut pas être envoyé.',
   },
 };
 

@@ -78,6 +78,10 @@ id_type!(
     /// A knowledge-base entry (its revisions share the id).
     KbEntryId
 );
+id_type!(
+    /// An uploaded file attached (or about to be attached) to a message.
+    AttachmentId
+);
 
 #[cfg(test)]
 mod tests {

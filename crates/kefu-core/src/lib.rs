@@ -13,7 +13,7 @@ pub mod time;
 pub mod validate;
 
 pub use ids::{
-    AgentId, ApiTokenId, CannedReplyId, ConversationId, KbEntryId, MessageId, SiteId, TagId,
-    VisitorId,
+    AgentId, ApiTokenId, AttachmentId, CannedReplyId, ConversationId, KbEntryId, MessageId, SiteId,
+    TagId, VisitorId,
 };
 pub use time::Timestamp;

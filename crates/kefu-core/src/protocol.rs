@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Attachment, AuthorKind, Conversation, Message, Presence};
-use crate::{AgentId, ConversationId, MessageId};
+use crate::{AgentId, AttachmentId, ConversationId, MessageId};
 
 /// Largest text frame a client may send, in bytes. A 4,000-character message in four-byte
 /// characters plus its envelope fits comfortably.
@@ -38,6 +38,9 @@ pub enum ClientFrame {
         private: bool,
         #[serde(default)]
         attachments: Vec<Attachment>,
+        /// Files uploaded beforehand (`POST …/attachments`) to carry on this message.
+        #[serde(default)]
+        attachment_ids: Vec<AttachmentId>,
     },
     /// Typing started or stopped.
     Typing {
@@ -203,6 +206,7 @@ mod tests {
                 text: "hi".into(),
                 private: false,
                 attachments: vec![],
+                attachment_ids: vec![],
             }
         );
     }

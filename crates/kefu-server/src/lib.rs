@@ -3,6 +3,7 @@
 //! share. The binary (`kefu serve`) calls [`serve`]; tests call [`spawn`] on port 0.
 
 pub mod ai_providers;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
@@ -44,6 +45,7 @@ pub async fn serve(
     });
     let worker = jobs::spawn_worker(state.clone());
     let sweeper = retention::spawn_scheduler(state.clone());
+    let attachment_sweeper = attachments::spawn_sweeper(state.clone());
     let app = routes::router(state);
     let result = axum::serve(
         listener,
@@ -54,6 +56,7 @@ pub async fn serve(
     pruner.abort();
     worker.abort();
     sweeper.abort();
+    attachment_sweeper.abort();
     result
 }
 

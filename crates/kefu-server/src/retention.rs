@@ -113,6 +113,11 @@ pub async fn sweep(state: &AppState, site: SiteId) -> kefu_store::Result<(Delete
         }
         None => DeletedRows::default(),
     };
+    if deleted.conversations > 0 {
+        // The rows naming those conversations' uploads are gone; their files go now rather
+        // than at the next periodic sweep.
+        remove_orphan_files(state).await;
+    }
     let audit_events = match settings.audit_retention_days {
         Some(days) => {
             state
@@ -123,4 +128,12 @@ pub async fn sweep(state: &AppState, site: SiteId) -> kefu_store::Result<(Delete
         None => 0,
     };
     Ok((deleted, audit_events))
+}
+
+/// Removes uploaded files whose rows were just deleted. A failure is logged, not returned:
+/// the periodic sweep retries, and the deletion itself has already committed.
+pub async fn remove_orphan_files(state: &AppState) {
+    if let Err(e) = crate::attachments::sweep(state).await {
+        tracing::warn!(error = %e, "removing deleted conversations' files failed");
+    }
 }

@@ -8,6 +8,7 @@
 
 mod agents;
 mod ai;
+mod attachments;
 mod audit;
 mod auth;
 mod canned_replies;
@@ -42,6 +43,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use agents::NewAgent;
 pub use ai::{AiProviderRow, AiUsageDay, ClassificationCount};
+pub use attachments::NewAttachment;
 pub use audit::{
     AuditEvent, AuditPage, AuditQuery, AuditVerification, INSTANCE_CHAIN, NewAuditEvent,
 };

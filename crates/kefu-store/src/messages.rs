@@ -168,7 +168,16 @@ impl Store {
         }
         let author_kind = new.author_kind.unwrap_or(AuthorKind::System);
         let public_text = !new.private && author_kind != AuthorKind::System;
-        let preview: String = new.text.chars().take(PREVIEW_CHARS).collect();
+        let mut preview: String = new.text.chars().take(PREVIEW_CHARS).collect();
+        if preview.is_empty()
+            && let Some(first) = new.attachments.first()
+        {
+            // A file sent without words still needs a line in the inbox.
+            preview = format!(
+                "📎 {}",
+                first.name.chars().take(PREVIEW_CHARS).collect::<String>()
+            );
+        }
         let sql = format!(
             "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $1, \
              last_message_at = CASE WHEN $2 THEN $1 ELSE last_message_at END, \
@@ -219,6 +228,13 @@ impl Store {
         .bind(message.answer.as_ref().map(to_json).transpose()?)
         .bind(now)
         .execute(&mut *tx)
+        .await?;
+        crate::attachments::link_to_message(
+            &mut tx,
+            conversation,
+            message.id,
+            &message.attachments,
+        )
         .await?;
         tx.commit().await?;
         conv.tags = self.get_conversation(conversation).await?.tags;

@@ -22,6 +22,10 @@ text_enum!(
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Attachment {
+    /// Set for files uploaded to Kefu (`url` is then `/api/v1/attachments/{id}`); absent for
+    /// links to files elsewhere. Only the server sets it, from a sender's `attachment_ids`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<crate::AttachmentId>,
     pub url: String,
     pub name: String,
     pub content_type: String,

@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod answer;
+pub mod attachment;
 pub mod canned_reply;
 pub mod conversation;
 pub mod kb_entry;
@@ -15,6 +16,7 @@ pub use agent::{Agent, ApiToken, Presence, Role};
 pub use answer::{
     AnswerKind, AnswerMeta, Citation, Classification, Generation, HandoffReason, Sentiment,
 };
+pub use attachment::{AttachmentInfo, FileKind};
 pub use canned_reply::CannedReply;
 pub use conversation::{Conversation, ConversationFilter, ConversationStatus};
 pub use kb_entry::{EntryContent, EntryStatus, Faq, KbEntry, KbRevision, Visibility};

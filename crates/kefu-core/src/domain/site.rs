@@ -93,7 +93,14 @@ pub struct SiteSettings {
     /// Names resolving to private or loopback addresses are refused; such an address is
     /// reachable only when listed literally (`127.0.0.1`, `10.0.0.8`).
     pub import_allowed_hosts: Vec<String>,
+    /// File types visitors and agents may upload, recognised by content. Empty: no uploads.
+    pub attachment_types: Vec<super::FileKind>,
+    /// Largest upload in bytes.
+    pub attachment_max_bytes: u64,
 }
+
+/// The most a site may allow per upload (files are buffered on disk, never in memory).
+pub const MAX_ATTACHMENT_BYTES: u64 = 100 * 1024 * 1024;
 
 impl SiteSettings {
     /// Checks values serde cannot: ranges and lengths. Called before settings are saved.
@@ -169,6 +176,12 @@ impl SiteSettings {
                  without scheme, port or path",
             ));
         }
+        if !(1024..=MAX_ATTACHMENT_BYTES).contains(&self.attachment_max_bytes) {
+            return Err(E::invalid(
+                "attachment_max_bytes",
+                format!("must be between 1024 and {MAX_ATTACHMENT_BYTES}"),
+            ));
+        }
         Ok(())
     }
 }
@@ -221,6 +234,8 @@ impl Default for SiteSettings {
             retention_days: None,
             audit_retention_days: None,
             import_allowed_hosts: Vec::new(),
+            attachment_types: super::FileKind::DEFAULT_ALLOWED.to_vec(),
+            attachment_max_bytes: 10 * 1024 * 1024,
         }
     }
 }

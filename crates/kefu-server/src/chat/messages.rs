@@ -21,7 +21,35 @@ pub struct Outgoing {
     pub client_id: String,
     pub text: String,
     pub attachments: Vec<Attachment>,
+    /// Files uploaded to the conversation beforehand, to carry on this message.
+    pub attachment_ids: Vec<kefu_core::AttachmentId>,
     pub private: bool,
+}
+
+/// The message's text (which may be empty when it carries files) and its attachments.
+async fn text_and_files(
+    state: &AppState,
+    conversation: &Conversation,
+    sender: (AuthorKind, &str),
+    out: &Outgoing,
+) -> ApiResult<(String, Vec<Attachment>)> {
+    let files = out.attachments.len() + out.attachment_ids.len() > 0;
+    let text = if files && out.text.trim().is_empty() {
+        String::new()
+    } else {
+        validate::message_text(&out.text, state.config.max_message_chars)?
+    };
+    check_attachments(&out.attachments)?;
+    let all = crate::attachments::resolve_for_message(
+        state,
+        conversation,
+        sender,
+        &out.attachments,
+        &out.attachment_ids,
+    )
+    .await?;
+    check_attachments(&all)?;
+    Ok((text, all))
 }
 
 fn check_attachments(attachments: &[Attachment]) -> ApiResult<()> {
@@ -57,8 +85,9 @@ pub async fn send_as_visitor(
     if out.private {
         return Err(ApiError::forbidden("visitors cannot write private notes"));
     }
-    let text = validate::message_text(&out.text, state.config.max_message_chars)?;
-    check_attachments(&out.attachments)?;
+    let visitor_id = visitor.id.to_string();
+    let sender = (AuthorKind::Visitor, visitor_id.as_str());
+    let (text, attachments) = text_and_files(state, conversation, sender, &out).await?;
     require_consent(state, visitor).await?;
     state.limiter.check(visitor.id)?;
     let reopen = conversation.status == ConversationStatus::Resolved;
@@ -70,7 +99,7 @@ pub async fn send_as_visitor(
             author_id: Some(visitor.id.to_string()),
             author_name: visitor.name.clone(),
             text,
-            attachments: out.attachments,
+            attachments,
             private: false,
             event: None,
             client_id: Some(out.client_id),
@@ -87,7 +116,8 @@ pub async fn send_as_visitor(
         if reopen {
             // A visitor coming back to a resolved conversation needs someone again.
             lifecycle::reopen(state, conversation.id, None).await?;
-        } else if now.status == ConversationStatus::Bot {
+        } else if now.status == ConversationStatus::Bot && !message.text.is_empty() {
+            // A file without words gives the assistant nothing to answer.
             super::bot::spawn_reply(state, now.id, message.clone());
         }
     }
@@ -102,8 +132,9 @@ pub async fn send_as_agent(
     out: Outgoing,
 ) -> ApiResult<AppendOutcome> {
     validate::client_id(&out.client_id)?;
-    let text = validate::message_text(&out.text, state.config.max_message_chars)?;
-    check_attachments(&out.attachments)?;
+    let agent_id = agent.id.to_string();
+    let sender = (AuthorKind::Agent, agent_id.as_str());
+    let (text, attachments) = text_and_files(state, conversation, sender, &out).await?;
     // A public reply to a conversation nobody holds means this agent is taking it over:
     // assign first so the bot stays silent and the inbox shows who answers.
     if !out.private
@@ -121,7 +152,7 @@ pub async fn send_as_agent(
             author_id: Some(agent.id.to_string()),
             author_name: Some(agent.name.clone()),
             text,
-            attachments: out.attachments,
+            attachments,
             private: out.private,
             event: None,
             client_id: Some(out.client_id),

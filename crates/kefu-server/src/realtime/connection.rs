@@ -417,11 +417,13 @@ impl Connection {
                 text,
                 private,
                 attachments,
+                attachment_ids,
             } => {
                 let out = Outgoing {
                     client_id: client_id.clone(),
                     text,
                     attachments,
+                    attachment_ids,
                     private,
                 };
                 match self.send_message(conversation_id, out).await {

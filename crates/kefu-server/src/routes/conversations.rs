@@ -10,7 +10,7 @@ use kefu_core::domain::{
 };
 use kefu_core::protocol::ServerFrame;
 use kefu_core::validate;
-use kefu_core::{AgentId, ConversationId, SiteId, VisitorId};
+use kefu_core::{AgentId, AttachmentId, ConversationId, SiteId, VisitorId};
 use kefu_store::{AppendOutcome, ConversationQuery};
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +23,11 @@ use crate::state::AppState;
 
 /// Loads a conversation on one of the agent's sites; others are 404 (not 403), so agents
 /// cannot probe which ids exist elsewhere.
-async fn load(state: &AppState, auth: &AgentAuth, id: ConversationId) -> ApiResult<Conversation> {
+pub(super) async fn load(
+    state: &AppState,
+    auth: &AgentAuth,
+    id: ConversationId,
+) -> ApiResult<Conversation> {
     let conversation = state.store.get_conversation(id).await?;
     if !state
         .store
@@ -182,6 +186,9 @@ pub struct NewMessageRequest {
     pub private: bool,
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// Uploads (`POST …/attachments`) this message carries.
+    #[serde(default)]
+    pub attachment_ids: Vec<AttachmentId>,
 }
 
 /// 201 with the new message, or 200 with the original when the client id was seen before.
@@ -204,6 +211,7 @@ pub async fn create_message(
         client_id: req.client_id,
         text: req.text,
         attachments: req.attachments,
+        attachment_ids: req.attachment_ids,
         private: req.private,
     };
     let outcome = messages::send_as_agent(&state, &auth.agent, &conversation, out).await?;

@@ -4,6 +4,7 @@
 mod agents;
 mod ai_settings;
 mod api_tokens;
+mod attachments;
 mod audit;
 mod auth;
 mod canned_replies;
@@ -75,10 +76,14 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/contact", post(visitor::leave_contact))
         .route("/conversations/{id}/csat", post(visitor::rate_conversation))
         .route(
+            "/conversations/{id}/attachments",
+            post(attachments::upload_visitor_attachment),
+        )
+        .route(
             "/conversations/{id}/messages/{message_id}/feedback",
             post(visitor::rate_message),
         )
-        .layer(visitor_cors);
+        .layer(visitor_cors.clone());
 
     let api = Router::new()
         .nest("/visitor", visitor_api)
@@ -229,6 +234,15 @@ pub fn router(state: AppState) -> Router {
             post(conversations::hand_to_bot),
         )
         .route("/conversations/{id}/tags", put(conversations::set_tags))
+        .route(
+            "/conversations/{id}/attachments",
+            post(attachments::upload_attachment),
+        )
+        // The widget downloads from customers' pages with its bearer token (never cookies).
+        .route(
+            "/attachments/{id}",
+            get(attachments::get_attachment).layer(visitor_cors),
+        )
         .route("/conversations/{id}/read", post(conversations::mark_read))
         .route("/conversations/{id}/typing", post(conversations::typing))
         .route(

@@ -88,8 +88,10 @@ async fn site_visitor(state: &AppState, site: SiteId, id: VisitorId) -> ApiResul
 
 /// After an erasure: the site's language-model gateway is rebuilt, dropping its in-memory
 /// answer cache, which may hold the visitor's (redacted) questions.
-fn forget_caches(state: &AppState, site: SiteId) {
+/// Their uploaded files go at once too.
+async fn forget_caches(state: &AppState, site: SiteId) {
     state.gateways.invalidate(site);
+    crate::retention::remove_orphan_files(state).await;
 }
 
 #[derive(Deserialize)]
@@ -179,7 +181,7 @@ pub async fn erase_visitor(
     auth.require_role(Role::Admin)?;
     site_visitor(&state, site, id).await?;
     let deleted = state.store.erase_visitor(id).await?;
-    forget_caches(&state, site);
+    forget_caches(&state, site).await;
     state
         .audit(
             &auth,
@@ -212,7 +214,7 @@ pub async fn export_me(State(state): State<AppState>, auth: VisitorAuth) -> ApiR
 pub async fn erase_me(State(state): State<AppState>, auth: VisitorAuth) -> ApiResult<StatusCode> {
     let visitor = auth.visitor;
     let deleted = state.store.erase_visitor(visitor.id).await?;
-    forget_caches(&state, visitor.site_id);
+    forget_caches(&state, visitor.site_id).await;
     state
         .audit_as(
             Actor::Visitor(visitor.id),

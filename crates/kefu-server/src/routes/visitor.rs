@@ -65,6 +65,9 @@ pub struct WidgetSite {
     consent_notice: String,
     consent_version: String,
     privacy_policy_url: Option<String>,
+    /// File kinds the widget may upload (empty: no paperclip) and the size cap in bytes.
+    attachment_types: Vec<kefu_core::domain::FileKind>,
+    attachment_max_bytes: u64,
 }
 
 /// The visitor's own view of themselves.
@@ -188,6 +191,8 @@ pub async fn create_session(
                 consent_notice: s.consent_notice,
                 consent_version: s.consent_version,
                 privacy_policy_url: Some(s.privacy_policy_url).filter(|u| !u.is_empty()),
+                attachment_types: s.attachment_types,
+                attachment_max_bytes: s.attachment_max_bytes,
             },
             agents_online,
         }),
@@ -271,6 +276,7 @@ pub async fn create_conversation(
                 client_id: m.client_id,
                 text: m.text,
                 attachments: m.attachments,
+                attachment_ids: m.attachment_ids,
                 private: false,
             };
             Some(
@@ -328,6 +334,7 @@ pub async fn create_message(
         client_id: req.client_id,
         text: req.text,
         attachments: req.attachments,
+        attachment_ids: req.attachment_ids,
         private: req.private,
     };
     let outcome = messages::send_as_visitor(&state, &auth.visitor, &conversation, out).await?;

@@ -13,6 +13,7 @@ mod openai_wire;
 mod accounts;
 mod assistant;
 mod assistant_llm;
+mod attachments;
 mod auth;
 mod bad_input;
 mod conversations;
