@@ -18,13 +18,13 @@
 
   const start = () => {
     const host = document.createElement('kefu-widget');
-    // Inline !important beats the page's own !important rules on this one element.
-    host.setAttribute(
-      'style',
+    // Inline !important beats the page's own !important rules on this one element. Set
+    // through the CSSOM, not a style attribute, so pages whose CSP refuses inline styles
+    // (style-src without 'unsafe-inline') still show the widget.
+    host.style.cssText =
       'all:initial!important;display:block!important;position:fixed!important;' +
-        'right:0!important;bottom:0!important;width:0!important;height:0!important;' +
-        'z-index:2147483000!important;transform:none!important',
-    );
+      'right:0!important;bottom:0!important;width:0!important;height:0!important;' +
+      'z-index:2147483000!important;transform:none!important';
     const shadow = host.attachShadow({ mode: 'open' });
     document.body.append(host);
     import(new URL('widget/app.js', src).href).then((m) =>

@@ -18,7 +18,9 @@ pub mod realtime;
 pub mod retention;
 pub mod routes;
 pub mod secrets;
+pub mod security_headers;
 pub mod state;
+pub mod widget_origin;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Console sessions and API tokens. Only SHA-256 hashes of the secrets are stored, so a
 //! leaked database copy cannot be replayed as a login.
 
-use kefu_core::domain::{Agent, ApiToken};
+use kefu_core::domain::{Agent, ApiToken, Scope};
 use kefu_core::{AgentId, ApiTokenId, Timestamp};
 
 use crate::agents;
@@ -15,6 +15,14 @@ pub struct Session {
     /// Must accompany every cookie-authenticated write (`X-CSRF-Token`).
     pub csrf_token: String,
     pub expires_at: Timestamp,
+}
+
+/// What a live API token grants: its agent, narrowed to its scopes.
+#[derive(Clone, Debug)]
+pub struct TokenGrant {
+    pub token_id: ApiTokenId,
+    pub agent: Agent,
+    pub scopes: Vec<Scope>,
 }
 
 impl Store {
@@ -85,23 +93,26 @@ impl Store {
         agent: AgentId,
         name: &str,
         token_hash: &str,
+        scopes: &[Scope],
     ) -> Result<ApiToken> {
         let token = ApiToken {
             id: ApiTokenId::new(),
             agent_id: agent,
             name: name.to_owned(),
+            scopes: Scope::split(&Scope::join(scopes)),
             created_at: Timestamp::now(),
             last_used_at: None,
         };
         sqlx::query(
-            "INSERT INTO api_tokens (id, agent_id, name, token_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO api_tokens (id, agent_id, name, token_hash, created_at, scopes) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(token.id.to_string())
         .bind(agent.to_string())
         .bind(token.name.clone())
         .bind(token_hash.to_owned())
         .bind(token.created_at.to_string())
+        .bind(Scope::join(&token.scopes))
         .execute(&self.pool)
         .await?;
         Ok(token)
@@ -109,9 +120,14 @@ impl Store {
 
     /// The agent behind a live API token, noting its use.
     pub async fn agent_for_api_token(&self, token_hash: &str) -> Result<Agent> {
+        Ok(self.api_token_grant(token_hash).await?.agent)
+    }
+
+    /// The agent behind a live API token and the token's scopes, noting its use.
+    pub async fn api_token_grant(&self, token_hash: &str) -> Result<TokenGrant> {
         let row = sqlx::query(
             "SELECT a.id, a.email, a.name, a.role, a.presence, a.disabled, a.created_at, \
-                    t.id AS token_id \
+                    t.id AS token_id, t.scopes \
              FROM api_tokens t JOIN agents a ON a.id = t.agent_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT a.disabled",
         )
@@ -119,19 +135,23 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound("api token"))?;
-        let token_id = text(&row, "token_id")?;
+        let token_id: ApiTokenId = parsed(&row, "token_id")?;
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(Timestamp::now().to_string())
-            .bind(token_id)
+            .bind(token_id.to_string())
             .execute(&self.pool)
             .await?;
-        agents::from_row(&row)
+        Ok(TokenGrant {
+            token_id,
+            agent: agents::from_row(&row)?,
+            scopes: Scope::split(&text(&row, "scopes")?),
+        })
     }
 
     /// An agent's live tokens, newest first.
     pub async fn list_api_tokens(&self, agent: AgentId) -> Result<Vec<ApiToken>> {
         let rows = sqlx::query(
-            "SELECT id, agent_id, name, created_at, last_used_at FROM api_tokens \
+            "SELECT id, agent_id, name, scopes, created_at, last_used_at FROM api_tokens \
              WHERE agent_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id DESC",
         )
         .bind(agent.to_string())
@@ -143,6 +163,7 @@ impl Store {
                     id: parsed(row, "id")?,
                     agent_id: parsed(row, "agent_id")?,
                     name: text(row, "name")?,
+                    scopes: Scope::split(&text(row, "scopes")?),
                     created_at: time(row, "created_at")?,
                     last_used_at: opt_time(row, "last_used_at")?,
                 })

@@ -47,7 +47,7 @@ pub use attachments::NewAttachment;
 pub use audit::{
     AuditEvent, AuditPage, AuditQuery, AuditVerification, INSTANCE_CHAIN, NewAuditEvent,
 };
-pub use auth::Session;
+pub use auth::{Session, TokenGrant};
 pub use conversations::{ConversationPage, ConversationQuery, Transition};
 pub use csat::{ConversationRating, CsatSummary};
 pub use error::StoreError;

@@ -12,7 +12,7 @@ pub mod site;
 pub mod tag;
 pub mod visitor;
 
-pub use agent::{Agent, ApiToken, Presence, Role};
+pub use agent::{Agent, ApiToken, Presence, Role, Scope};
 pub use answer::{
     AnswerKind, AnswerMeta, Citation, Classification, Generation, HandoffReason, Sentiment,
 };

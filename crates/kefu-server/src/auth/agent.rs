@@ -1,11 +1,15 @@
 //! The agent extractor: a console session cookie (writes need the CSRF header) or a bearer
 //! API token. Role and site-membership checks hang off it so every route asks the same way.
+//!
+//! An API token acts as its agent narrowed to its scopes: `read` for safe methods, `write`
+//! for the others (both checked here, from the request method), and `admin` wherever the
+//! admin role is required (checked in [`AgentAuth::require_role`]).
 
 use axum::extract::FromRequestParts;
 use axum::http::Method;
 use axum::http::request::Parts;
 use kefu_core::SiteId;
-use kefu_core::domain::{Agent, Role};
+use kefu_core::domain::{Agent, Role, Scope};
 use kefu_store::StoreError;
 
 use super::{
@@ -24,7 +28,42 @@ pub enum AuthMethod {
         csrf_token: String,
     },
     /// Bearer API token; the hash identifies it.
-    ApiToken { token_hash: String },
+    ApiToken {
+        token_hash: String,
+        scopes: Vec<Scope>,
+    },
+}
+
+impl AuthMethod {
+    /// Whether the credential carries `scope`; a console session carries every scope.
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        match self {
+            AuthMethod::Session { .. } => true,
+            AuthMethod::ApiToken { scopes, .. } => scopes.contains(&scope),
+        }
+    }
+
+    /// Refuses a token without `scope` (403 `insufficient_scope`).
+    pub fn require_scope(&self, scope: Scope) -> ApiResult<()> {
+        if self.has_scope(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                format!("this API token lacks the {scope} scope"),
+            ))
+        }
+    }
+}
+
+/// The scope a request method needs: reads are safe methods, everything else writes.
+pub fn scope_for(method: &Method) -> Scope {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        Scope::Read
+    } else {
+        Scope::Write
+    }
 }
 
 /// An authenticated agent.
@@ -35,13 +74,16 @@ pub struct AgentAuth {
 }
 
 impl AgentAuth {
-    /// Refuses agents below `role`.
+    /// Refuses agents below `role`, and API tokens without the `admin` scope where the
+    /// admin role is needed.
     pub fn require_role(&self, role: Role) -> ApiResult<()> {
-        if self.agent.role.at_least(role) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!("this needs the {role} role")))
+        if !self.agent.role.at_least(role) {
+            return Err(ApiError::forbidden(format!("this needs the {role} role")));
         }
+        if role == Role::Admin {
+            self.method.require_scope(Scope::Admin)?;
+        }
+        Ok(())
     }
 
     /// Refuses agents who are not members of `site`. Unknown sites answer 404 either way, so
@@ -73,7 +115,7 @@ impl AgentAuth {
             AuthMethod::Session { token_hash, .. } => {
                 state.store.get_session(token_hash).await.map(|_| ())
             }
-            AuthMethod::ApiToken { token_hash } => state
+            AuthMethod::ApiToken { token_hash, .. } => state
                 .store
                 .agent_for_api_token(token_hash)
                 .await
@@ -99,7 +141,9 @@ impl AgentAuth {
             if !token.starts_with(API_TOKEN_PREFIX) {
                 return Err(ApiError::unauthenticated());
             }
-            return Self::from_api_token(state, token).await;
+            let auth = Self::from_api_token(state, token).await?;
+            auth.method.require_scope(scope_for(method))?;
+            return Ok(auth);
         }
         let Some(session) = cookie(headers, SESSION_COOKIE) else {
             return Err(ApiError::unauthenticated());
@@ -134,13 +178,17 @@ impl AgentAuth {
         })
     }
 
-    /// Resolves an agent from an API token.
+    /// Resolves an agent from an API token (its scopes are checked by the caller: per
+    /// request method here, per frame on a socket).
     pub async fn from_api_token(state: &AppState, token: &str) -> ApiResult<Self> {
         let token_hash = hash_secret(token);
-        match state.store.agent_for_api_token(&token_hash).await {
-            Ok(agent) => Ok(Self {
-                agent,
-                method: AuthMethod::ApiToken { token_hash },
+        match state.store.api_token_grant(&token_hash).await {
+            Ok(grant) => Ok(Self {
+                agent: grant.agent,
+                method: AuthMethod::ApiToken {
+                    token_hash,
+                    scopes: grant.scopes,
+                },
             }),
             Err(StoreError::NotFound(_)) => Err(ApiError::unauthenticated()),
             Err(other) => Err(other.into()),

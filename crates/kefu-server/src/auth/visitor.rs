@@ -51,6 +51,10 @@ impl FromRequestParts<AppState> for VisitorAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // Already resolved (and its origin checked) by the visitor API's CORS layer.
+        if let Some(auth) = parts.extensions.get::<VisitorAuth>() {
+            return Ok(auth.clone());
+        }
         let token = bearer_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
         Self::from_token(state, token).await
     }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use futures_util::{SinkExt, StreamExt};
-use kefu_core::domain::{Agent, AuthorKind, Conversation, Presence, Visitor};
+use kefu_core::domain::{Agent, AuthorKind, Conversation, Presence, Scope, Visitor};
 use kefu_core::protocol::{ClientFrame, ServerFrame};
 use kefu_core::{AgentId, ConversationId};
 use tokio::sync::{broadcast, mpsc};
@@ -426,7 +426,11 @@ impl Connection {
                     attachment_ids,
                     private,
                 };
-                match self.send_message(conversation_id, out).await {
+                let sent = match self.may_write() {
+                    Ok(()) => self.send_message(conversation_id, out).await,
+                    Err(e) => Err(e),
+                };
+                match sent {
                     Ok(outcome) => {
                         let duplicate =
                             matches!(outcome, kefu_store::AppendOutcome::Duplicate { .. });
@@ -444,21 +448,24 @@ impl Connection {
             ClientFrame::Typing {
                 conversation_id,
                 typing,
-            } => match self.authorize(conversation_id).await {
-                Ok(_) => {
-                    let (author_kind, author_id, author_name) = self.author();
-                    self.state.hub.publish(
-                        Topic::Conversation(conversation_id),
-                        ServerFrame::Typing {
-                            conversation_id,
-                            author_kind,
-                            author_id,
-                            author_name,
-                            typing,
-                        },
-                    );
-                    Ok(())
-                }
+            } => match self.may_write().map(|()| conversation_id) {
+                Ok(id) => match self.authorize(id).await {
+                    Ok(_) => {
+                        let (author_kind, author_id, author_name) = self.author();
+                        self.state.hub.publish(
+                            Topic::Conversation(conversation_id),
+                            ServerFrame::Typing {
+                                conversation_id,
+                                author_kind,
+                                author_id,
+                                author_name,
+                                typing,
+                            },
+                        );
+                        Ok(())
+                    }
+                    Err(e) => self.send_error(&e, None).await,
+                },
                 Err(e) => self.send_error(&e, None).await,
             },
             ClientFrame::Read {
@@ -466,6 +473,7 @@ impl Connection {
                 seq,
             } => {
                 let result = async {
+                    self.may_write()?;
                     self.authorize(conversation_id).await?;
                     let reader = self.author().0;
                     let seq = self
@@ -500,6 +508,15 @@ impl Connection {
                 Some(a.id.to_string()),
                 Some(a.name.clone()),
             ),
+        }
+    }
+
+    /// Refuses writes (send, typing, read marks) on a socket opened with an API token that
+    /// lacks the `write` scope; such a socket may still subscribe and read.
+    fn may_write(&self) -> ApiResult<()> {
+        match &self.principal {
+            Principal::Agent(_, method) => method.require_scope(Scope::Write),
+            Principal::Visitor(_) => Ok(()),
         }
     }
 

@@ -85,6 +85,9 @@ pub async fn update_agent(
     if !self_rename {
         auth.require_role(Role::Admin)?;
     }
+    if id != auth.agent.id {
+        require_manages(&state, &auth, id).await?;
+    }
     if id == auth.agent.id
         && (patch.disabled == Some(true) || patch.role.is_some_and(|r| r != Role::Admin))
     {
@@ -107,6 +110,8 @@ pub async fn update_agent(
     let agent = state.store.update_agent(&agent).await?;
     if agent.disabled {
         state.store.delete_agent_sessions(agent.id).await?;
+        // Their open sockets (sessions and API tokens alike) re-check and close.
+        state.hub.agent_signed_out(agent.id);
         set_presence(&state, &agent, Presence::Offline).await?;
     }
     state
@@ -118,6 +123,20 @@ pub async fn update_agent(
         )
         .await;
     Ok(Json(agent))
+}
+
+/// An admin manages an agent only if every site the agent works on is one of the admin's
+/// (an agent on no site yet is anyone's to manage): disabling or demoting someone acts on
+/// all their sites, and an admin of one site must not lock out another site's people.
+/// Others are 404, like any resource on a site the caller is not a member of.
+async fn require_manages(state: &AppState, auth: &AgentAuth, target: AgentId) -> ApiResult<()> {
+    let theirs = state.store.list_agent_sites(target).await?;
+    for site in &theirs {
+        if !state.store.is_site_member(site.id, auth.agent.id).await? {
+            return Err(ApiError::not_found("agent"));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -6,8 +6,9 @@
 //! capped while it streams; the client's Content-Type is ignored. The answer is the reference
 //! a message carries; send it with `attachment_ids`.
 //!
-//! Downloads carry the detected type, `nosniff`, a sandboxing CSP, and `attachment`
-//! disposition for everything but raster images, so a file can never run as a page of ours.
+//! Downloads carry the detected type, `nosniff`, and `attachment` disposition for everything
+//! but raster images; with the API's sandboxing CSP (`crate::security_headers`), a file can
+//! never run as a page of ours.
 
 use axum::Json;
 use axum::body::Body;
@@ -209,12 +210,6 @@ pub async fn get_attachment(
             content_disposition(disposition, &info.name),
         ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; sandbox".to_owned(),
-        ),
-        // Uploads never change; only the people allowed may keep a copy.
-        (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
         (
             header::HeaderName::from_static("cross-origin-resource-policy"),
             "same-origin".to_owned(),

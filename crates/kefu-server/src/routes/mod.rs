@@ -28,10 +28,8 @@ mod ws;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Method, header};
 use axum::middleware::from_fn_with_state;
 use axum::routing::{delete, get, post, put};
-use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
@@ -44,15 +42,6 @@ const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
-    // The widget runs on customers' pages, so its API answers cross-origin requests. It uses
-    // a bearer token, never cookies, so allowing any origin here grants nothing ambient; each
-    // site's allowed-origins list is enforced when the session starts and on the socket.
-    let visitor_cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::any())
-        .allow_methods([Method::GET, Method::POST, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-        .max_age(std::time::Duration::from_secs(600));
-
     let visitor_api = Router::new()
         .route("/", delete(privacy::erase_me))
         .route("/sessions", post(visitor::create_session))
@@ -83,7 +72,12 @@ pub fn router(state: AppState) -> Router {
             "/conversations/{id}/messages/{message_id}/feedback",
             post(visitor::rate_message),
         )
-        .layer(visitor_cors.clone());
+        // The widget runs on customers' pages, so its API answers cross-origin requests,
+        // from the origins each site allows (see `crate::widget_origin`).
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::widget_origin::visitor_cors,
+        ));
 
     let api = Router::new()
         .nest("/visitor", visitor_api)
@@ -241,7 +235,10 @@ pub fn router(state: AppState) -> Router {
         // The widget downloads from customers' pages with its bearer token (never cookies).
         .route(
             "/attachments/{id}",
-            get(attachments::get_attachment).layer(visitor_cors),
+            get(attachments::get_attachment).layer(from_fn_with_state(
+                state.clone(),
+                crate::widget_origin::visitor_cors,
+            )),
         )
         .route("/conversations/{id}/read", post(conversations::mark_read))
         .route("/conversations/{id}/typing", post(conversations::typing))
@@ -267,10 +264,11 @@ pub fn router(state: AppState) -> Router {
         .route("/console/", get(static_ui::get_console))
         .route("/console/{*path}", get(static_ui::get_console_file))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TraceLayer::new_for_http())
-        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
-            HeaderName::from_static("x-content-type-options"),
-            header::HeaderValue::from_static("nosniff"),
+        // Every response, errors and fallbacks included, by its kind.
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::security_headers::security_headers,
         ))
+        .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -11,8 +11,11 @@
 //! The agent console (`web/console/`): `GET /console` and `GET /console/{*path}`. It is a
 //! single-page app with its own URLs (`/console/conversations/…`), so a path that names no file
 //! and does not look like one gets `index.html` and the app routes it. Console files are
-//! same-origin only (no CORS header), may not be framed, and carry a strict Content Security
-//! Policy: the app uses no inline script, style or event handler, so none is allowed.
+//! same-origin only (no CORS header).
+//!
+//! Framing, sniffing and Content Security Policy headers are not set here: the
+//! `security_headers` layer sets them on every response by its kind (a strict policy for
+//! the console and the demo page, none of the page-only headers for widget files).
 
 use axum::extract::Query;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -44,11 +47,6 @@ const MODULE_CACHE: &str = "public, max-age=3600";
 /// the server's own version right after an upgrade; a mix of old and new modules would break
 /// against a changed API.
 const CONSOLE_CACHE: &str = "no-cache";
-/// The console's policy: its own scripts, styles and API only (`'self'` covers its WebSocket),
-/// no plugins, no framing, no `<base>` tricks, forms post only back here.
-const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; \
-     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Which app a file belongs to; decides the folder and the headers.
 #[derive(Clone, Copy)]
@@ -117,10 +115,6 @@ fn asset(app: App, path: &str, cache: &'static str, headers: &HeaderMap) -> Resp
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
     match app {
         App::Widget => {
             h.insert(
@@ -134,15 +128,6 @@ fn asset(app: App, path: &str, cache: &'static str, headers: &HeaderMap) -> Resp
             );
         }
         App::Console => {
-            h.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(CONSOLE_CSP),
-            );
-            h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-            h.insert(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("same-origin"),
-            );
             h.insert(
                 "cross-origin-resource-policy",
                 HeaderValue::from_static("same-origin"),
@@ -224,12 +209,13 @@ pub async fn get_demo(Query(params): Query<DemoParams>) -> Response {
              <script src=\"/widget.js\" data-site=\"{site}\" async></script>"
         )
     };
+    // The inline style is allowed by its hash in the page's policy (`security_headers`).
     let html = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Kefu widget demo</title></head>\n\
-         <body style=\"font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem\">\
-         <h1>Kefu widget demo</h1>\n{body}\n</body></html>\n"
+         <title>Kefu widget demo</title><style>{style}</style></head>\n\
+         <body><h1>Kefu widget demo</h1>\n{body}\n</body></html>\n",
+        style = crate::security_headers::DEMO_STYLE
     );
     (
         [
@@ -288,18 +274,17 @@ mod tests {
         assert_eq!(console_file("kb/missing.css"), None);
     }
 
+    // The policy and framing headers come from the `security_headers` layer; the
+    // integration test `security_headers` checks them on real responses.
     #[test]
-    fn console_files_are_same_origin_and_locked_down() {
+    fn console_files_are_same_origin() {
         let r = asset(App::Console, "index.html", CONSOLE_CACHE, &HeaderMap::new());
         let h = r.headers();
         assert!(h.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
-        let csp = h
-            .get(header::CONTENT_SECURITY_POLICY)
-            .unwrap()
-            .to_str()
-            .unwrap();
-        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
-        assert_eq!(h.get(header::X_FRAME_OPTIONS).unwrap(), "DENY");
+        assert_eq!(
+            h.get("cross-origin-resource-policy").unwrap(),
+            "same-origin"
+        );
         assert_eq!(h.get(header::CACHE_CONTROL).unwrap(), CONSOLE_CACHE);
     }
 }

@@ -4,9 +4,9 @@
 
 use std::net::SocketAddr;
 
-use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::{Extension, Json};
 use kefu_core::domain::visitor::truncate_ip;
 use kefu_core::domain::{AuthorKind, Conversation, ConversationStatus, Message};
 use kefu_core::protocol::ServerFrame;
@@ -24,6 +24,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::realtime::Topic;
 use crate::state::AppState;
+use crate::widget_origin::OriginChecked;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -103,7 +104,7 @@ pub async fn create_session(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<SessionRequest>,
-) -> ApiResult<(StatusCode, Json<SessionResponse>)> {
+) -> ApiResult<(StatusCode, Extension<OriginChecked>, Json<SessionResponse>)> {
     let site = match state.store.get_site(req.site_id).await {
         Ok(site) => site,
         Err(StoreError::NotFound(_)) => return Err(ApiError::not_found("site")),
@@ -111,11 +112,7 @@ pub async fn create_session(
     };
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     if !site.allows_origin(origin) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden_origin",
-            "this page's origin may not use this site's widget",
-        ));
+        return Err(crate::widget_origin::forbidden_origin());
     }
     let seen = VisitorSeen {
         page_url: clip(req.page_url, 2048),
@@ -170,6 +167,8 @@ pub async fn create_session(
     let s = site.settings;
     Ok((
         status,
+        // The page's origin passed this site's rule: the CORS layer may grant it.
+        Extension(OriginChecked),
         Json(SessionResponse {
             token,
             visitor: VisitorView {

@@ -1,6 +1,11 @@
 //! `GET /api/v1/ws`: the WebSocket upgrade. A console page signed in with the session cookie
 //! is authenticated at once (after an Origin check: a cookie alone must never let another
 //! site's page open a socket as the agent); anyone else sends an `auth` frame first.
+//!
+//! Widget sockets come from customers' pages. Their site is known only from the `auth`
+//! frame, which checks the page's origin against that site (close 4003); before that, a
+//! cross-origin page that no site allows is refused at the upgrade with 403
+//! `forbidden_origin`, so it never gets a socket at all.
 
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
@@ -52,6 +57,12 @@ pub async fn upgrade(
             Err(_) => None, // stale cookie: fall back to an auth frame
         }
     } else {
+        if let Some(origin) = origin.as_deref()
+            && !same_origin(&headers)
+            && !crate::widget_origin::allowed_by_any_site(&state, origin).await?
+        {
+            return Err(crate::widget_origin::forbidden_origin());
+        }
         None
     };
     Ok(ws

@@ -62,7 +62,7 @@ async fn api_tokens_resolve_until_revoked() {
     let a = agent(&db.store, "a@x.io", Role::Agent).await;
     let t = db
         .store
-        .create_api_token(a.id, "zapier", "hash1")
+        .create_api_token(a.id, "zapier", "hash1", kefu_core::domain::Scope::ALL)
         .await
         .unwrap();
     assert_eq!(
@@ -72,6 +72,15 @@ async fn api_tokens_resolve_until_revoked() {
     let listed = db.store.list_api_tokens(a.id).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert!(listed[0].last_used_at.is_some());
+    assert_eq!(listed[0].scopes, kefu_core::domain::Scope::ALL);
+    // Scopes are stored as given and come back with the token's agent.
+    db.store
+        .create_api_token(a.id, "reader", "hash2", &[kefu_core::domain::Scope::Read])
+        .await
+        .unwrap();
+    let grant = db.store.api_token_grant("hash2").await.unwrap();
+    assert_eq!(grant.agent.id, a.id);
+    assert_eq!(grant.scopes, vec![kefu_core::domain::Scope::Read]);
     db.store.revoke_api_token(a.id, t.id).await.unwrap();
     assert!(db.store.agent_for_api_token("hash1").await.is_err());
     assert!(matches!(
