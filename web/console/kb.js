@@ -2,14 +2,15 @@
 // live preview, FAQ question and other phrasings, visibility, status, review date, owner,
 // change note); version history with diffs between any two revisions, viewing a revision (what
 // an answer citing it used) and rollback; imports with live progress and per-file errors; the
-// retrieval test (what the assistant would find for a question); and the queue of questions the
-// assistant could not answer.
+// retrieval test (what the assistant would find for a question); the queue of questions the
+// assistant could not answer; and, for editors, the upkeep report (reviews overdue, entries
+// never used, entries rated down).
 //
 // Everyone on a site may read (agents need internal entries); editing controls are shown to
 // editors and admins only, mirroring the API's roles, so nothing on screen fails by design.
 //
 // Routes (under /console/kb): '' entries, 'new', 'entries/{id}', 'search', 'import',
-// 'unanswered'.
+// 'unanswered', 'upkeep'.
 
 import { h, replace, field, errorBox, timeEl, busy, uid, describeError, toast, announce, extLink } from './dom.js';
 import { renderMarkdown } from './markdown.js';
@@ -30,6 +31,8 @@ export async function mount(ctx, main, params) {
     ['search', t('kb.retrievalTest')],
     ['import', t('kb.import')],
     ['unanswered', t('kb.unanswered')],
+    // The report API is for editors and admins; agents are not shown a tab that would fail.
+    ...(ctx.can('editor') ? [['upkeep', t('kb.upkeep')]] : []),
   ];
   const section = path.startsWith('entries/') || path === 'new' ? '' : path;
   const body = h('div', { class: 'kb-body' });
@@ -53,6 +56,7 @@ export async function mount(ctx, main, params) {
   if (path === 'search') return retrievalTest(ctx, body, site);
   if (path === 'import') return importer(ctx, body, site, params.query);
   if (path === 'unanswered') return unanswered(ctx, body, site);
+  if (path === 'upkeep') return upkeep(ctx, body, site);
   replace(body, h('p', {}, t('notFound')));
   return {};
 }
@@ -686,6 +690,44 @@ function unanswered(ctx, body, site) {
                   dismiss));
             })))
         : h('p', { class: 'muted' }, t('kb.noUnanswered')));
+    } catch (e) {
+      err.show(e, t);
+    }
+  }
+  load();
+  return {};
+}
+
+// --- upkeep report -------------------------------------------------------------------------------
+
+/** Days a published entry may go unused before the report lists it. */
+const NEVER_HIT_DAYS = 30;
+
+function upkeep(ctx, body, site) {
+  const { t, api } = ctx;
+  const err = errorBox();
+  const out = h('div', { 'aria-live': 'polite' });
+  replace(body, h('h2', {}, t('kb.upkeep')), h('p', { class: 'muted' }, t('kb.upkeepIntro')), err.el, out);
+
+  const entryLink = (e) => h('a', { href: `/console/kb/entries/${e.id}` }, e.title);
+  function section(id, title, list, detail) {
+    const items = list.items;
+    return h('section', { class: 'upkeep-section', 'aria-labelledby': id },
+      h('h3', { id }, title, ' ', h('span', { class: 'badge' }, String(list.total))),
+      items.length
+        ? h('ul', { class: 'upkeep-list' }, items.map((e) => h('li', {}, entryLink(e), ' ', h('span', { class: 'muted' }, detail(e)))))
+        : h('p', { class: 'muted' }, t('kb.upkeepNone')),
+      list.total > items.length ? h('p', { class: 'muted' }, t('kb.upkeepMore', { n: list.total - items.length })) : null);
+  }
+
+  async function load() {
+    try {
+      const r = await api.get(`/sites/${site.id}/kb/report`, { never_hit_days: NEVER_HIT_DAYS, limit: 50 });
+      replace(out,
+        h('p', {}, h('a', { href: '/console/kb/unanswered' }, t('kb.upkeepUnanswered', { n: r.unanswered }))),
+        section('upkeep-overdue', t('kb.upkeepOverdue'), r.review_overdue, (e) => [t('kb.upkeepDue'), ' ', timeEl(e.review_due, ctx.lang)]),
+        section('upkeep-never', t('kb.upkeepNeverHit', { days: r.never_hit_days }), r.never_hit, (e) => [t('kb.upkeepCreated'), ' ', timeEl(e.created_at, ctx.lang)]),
+        section('upkeep-negative', t('kb.upkeepNegative'), r.negative_feedback, (e) => t('kb.upkeepThumbs', { up: e.thumbs_up, down: e.thumbs_down })));
     } catch (e) {
       err.show(e, t);
     }

@@ -311,4 +311,47 @@ mod tests {
         assert_eq!(top.revision, 3);
         assert_eq!(top.link.as_deref(), Some("https://help.example/refunds"));
     }
+
+    #[test]
+    fn site_synonyms_let_either_form_match_the_faq() {
+        let entries = vec![
+            entry(
+                "蚂蚁花呗怎么还款",
+                "在支付宝首页点击花呗还款。",
+                Visibility::Public,
+                EntryStatus::Published,
+            ),
+            entry(
+                "How do I track my parcel?",
+                "Use the tracking link in your e-mail.",
+                Visibility::Public,
+                EntryStatus::Published,
+            ),
+        ];
+        let lexicon = kefu_core::domain::KbLexicon {
+            words: vec![],
+            synonyms: vec![vec!["借呗".into(), "蚂蚁花呗".into()]],
+        };
+        let plain =
+            SiteFaqIndex::build(&entries, Audience::Visitor, &MatcherConfig::default()).unwrap();
+        let before = plain
+            .rank("借呗怎么还款", 1)
+            .first()
+            .map_or(0.0, |c| c.confidence);
+        let with = SiteFaqIndex::build_with_synonyms(
+            &entries,
+            Audience::Visitor,
+            &MatcherConfig::default(),
+            SynonymRewriter::new(&lexicon),
+        )
+        .unwrap();
+        let top = &with.rank("借呗怎么还款", 1)[0];
+        assert_eq!(top.entry_id, entries[0].id);
+        // Read as 蚂蚁花呗, the question is the FAQ's own wording: more confident than before.
+        assert!(top.confidence > before, "{} vs {before}", top.confidence);
+        assert_eq!(
+            top.question, "蚂蚁花呗怎么还款",
+            "shown as written, not rewritten"
+        );
+    }
 }

@@ -5,7 +5,8 @@
 //!   worker does, and this command follows its progress. Either way a progress bar shows it.
 //!   `.jsonl` files written by `kb export` are imported entry by entry (a round trip).
 //! - `search "…"`: the retrieval test (ranked chunks, revisions, matched terms).
-//! - `reindex`: rebuilds the search index from the database.
+//! - `reindex`: rebuilds the search index from the database; with an embedding model
+//!   configured, also embeds every chunk that lacks a vector and waits until it is done.
 //! - `export`: every entry of a site as JSON lines (current revision).
 
 use std::io::Write;
@@ -51,8 +52,13 @@ pub enum Command {
         #[arg(long, default_value_t = 5)]
         limit: usize,
     },
-    /// Rebuild the search index from the database.
-    Reindex,
+    /// Rebuild the search index from the database (and, with an embedding model configured,
+    /// embed the chunks that lack vectors, waiting until done).
+    Reindex {
+        /// Longest wait for the embeddings, in seconds.
+        #[arg(long, default_value_t = 3600)]
+        embed_timeout_secs: u64,
+    },
     /// Write every entry of a site as JSON lines to standard output.
     Export {
         #[arg(long)]
@@ -145,10 +151,34 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Reindex => {
+        Command::Reindex { embed_timeout_secs } => {
             let state = open_state(config, store.clone()).await?;
             let chunks = state.search.rebuild(&store).await?;
             println!("indexed {chunks} chunks");
+            // Opening the state queued every entry without vectors of the configured model.
+            if let Some(vectors) = state.search.vectors() {
+                let bar = ProgressBar::new_spinner();
+                bar.set_message(format!("embedding with {}", vectors.model()));
+                bar.enable_steady_tick(Duration::from_millis(200));
+                let drained = vectors
+                    .wait_idle(Duration::from_secs(embed_timeout_secs))
+                    .await;
+                bar.finish_and_clear();
+                let status = vectors.status();
+                println!(
+                    "vectors: {} chunks with {} ({} texts embedded now, {} entries waiting)",
+                    status.indexed_chunks,
+                    status.model,
+                    status.embedded_texts,
+                    status.pending_entries
+                );
+                if !drained {
+                    bail!(
+                        "embedding did not finish in {embed_timeout_secs}s (last error: {})",
+                        status.last_error.as_deref().unwrap_or("none")
+                    );
+                }
+            }
             Ok(())
         }
         Command::Export { site } => {
