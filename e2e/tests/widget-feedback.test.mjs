@@ -1,6 +1,6 @@
 // Feedback from the widget against the real server: thumbs up on an assistant answer moves the
 // cited entry's totals, and once an agent resolves the conversation the visitor rates it 1-5,
-// which the agent API and the site's CSAT figures show.
+// which the agent API and the site's CSAT figures show; a thumbs down takes a one-tap reason.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startKefu, setupKnowledge, hostilePage, launchBrowser } from '../lib/harness.mjs';
@@ -52,6 +52,15 @@ test('thumbs up on an answer, then a CSAT rating after the agent resolves', asyn
   const csat = await kefu.agent('GET', `/sites/${kefu.siteId}/csat`);
   assert.equal(csat.ratings, 1);
   assert.equal(csat.average, 4);
+
+  // Changing to thumbs down offers a one-tap reason, which the site's analytics count.
+  await answer.getByRole('button', { name: 'Not helpful', exact: true }).click();
+  const why = answer.getByRole('group', { name: 'What was wrong?' });
+  await why.getByRole('button', { name: 'Hard to understand' }).click();
+  await why.locator('button[aria-pressed="true"]').waitFor();
+  const figures = await kefu.agent('GET', `/sites/${kefu.siteId}/analytics`);
+  assert.deepEqual(figures.thumbs_down_reasons, [{ key: 'unclear', count: 1 }]);
+  assert.equal(figures.totals.thumbs_down, 1);
   await context.close();
 });
 

@@ -214,6 +214,11 @@ export class Api {
   classifications(siteId, days) {
     return this.get(`/sites/${siteId}/ai/classifications`, { days });
   }
+  /** Figures of a period: `{from, to, offset}` (local days, minutes east of UTC). */
+  analytics(siteId, query) {
+    return this.get(`/sites/${siteId}/analytics`, query);
+  }
+
   csat(siteId, days) {
     return this.get(`/sites/${siteId}/csat`, { days });
   }

@@ -496,7 +496,7 @@ function renderHeader() {
     shell.header,
     h('a', { class: 'brand', href: `${ROOT}/inbox` }, h('span', { class: 'logo', 'aria-hidden': 'true' }), t('appName')),
     h('nav', { class: 'mainnav', 'aria-label': t('mainNavigation') },
-      h('ul', {}, navLink(`${ROOT}/inbox`, t('inbox'), unread), navLink(`${ROOT}/kb`, t('knowledgeBase')), navLink(`${ROOT}/settings`, t('settings')))),
+      h('ul', {}, navLink(`${ROOT}/inbox`, t('inbox'), unread), navLink(`${ROOT}/kb`, t('knowledgeBase')), navLink(`${ROOT}/analytics`, t('analytics')), navLink(`${ROOT}/settings`, t('settings')))),
     h('div', { class: 'tools' },
       site,
       h('div', { class: 'inline-field' }, h('label', { for: 'presence-select' }, t('presence')), presence),
@@ -553,6 +553,7 @@ const ROUTES = [
   { re: /^\/console\/inbox\/?$/, key: 'inbox', load: () => import('./inbox.js'), params: () => ({ conversation: null }) },
   { re: /^\/console\/conversations\/([\w-]+)\/?$/, key: 'inbox', load: () => import('./inbox.js'), params: (m) => ({ conversation: m[1] }) },
   { re: /^\/console\/kb(?:\/(.*))?$/, key: 'kb', load: () => import('./kb.js'), params: (m) => ({ path: (m[1] || '').replace(/\/$/, '') }) },
+  { re: /^\/console\/analytics\/?$/, key: 'analytics', load: () => import('./analytics.js'), params: () => ({}) },
   { re: /^\/console\/settings(?:\/([\w-]+))?\/?$/, key: 'settings', load: () => import('./settings.js'), params: (m) => ({ tab: m[1] || 'site' }) },
   { re: /^\/console\/account\/?$/, key: 'account', load: () => import('./settings.js'), params: () => ({ tab: 'account' }) },
 ];

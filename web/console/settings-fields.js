@@ -66,6 +66,7 @@ export function settingsFields(t, settings, keys, { disabled = false } = {}) {
       return field(settingLabel(t, key), input, hint || t('onePerLine')).wrap;
     } else if (typeof value === 'string') {
       if (key === 'widget_color') input = h('input', { type: 'color', value: /^#[0-9a-f]{6}$/i.test(value) ? value : '#2563eb' });
+      else if (key === 'widget_position') input = h('select', {}, ['right', 'left'].map((p) => h('option', { value: p, selected: p === value }, t(`position.${p}`))));
       else if (LONG_TEXT.has(key)) {
         input = h('textarea', { rows: key === 'system_prompt' ? '6' : '2' });
         input.value = value;

@@ -280,8 +280,8 @@ export class Client {
   }
 
   /** Thumbs up/down (`up` | `down`) on one of the assistant's answers; changeable. */
-  rate(messageId, rating) {
-    return this.rest('POST', `/conversations/${this.conv}/messages/${messageId}/feedback`, { rating });
+  rate(messageId, rating, reason) {
+    return this.rest('POST', `/conversations/${this.conv}/messages/${messageId}/feedback`, reason ? { rating, reason } : { rating });
   }
 
   /** Accepts the site's privacy notice of this version. */

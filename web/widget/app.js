@@ -204,16 +204,30 @@ export function mount({ shadow, base, origin, site, api }) {
     return li;
   }
 
-  /** Thumbs up/down under an answer; the choice is kept per message on this device. */
+  /**
+   * Thumbs up/down under an answer; the choice is kept per message on this device. After a
+   * thumbs down the visitor may say why (one tap, optional); editors see it with the rating.
+   */
   function thumbs(m) {
     const k = key('rated:' + m.id);
     const mine = saved.get(k);
+    const why = saved.get(k + ':why');
+    const rate = (rating, reason) =>
+      client.rate(m.id, rating, reason).then(
+        () => (saved.set(k, rating), reason && saved.set(k + ':why', reason), drawLog(), say(t('thanks'))),
+        () => say(t('error')),
+      );
     const btn = (rating, label, glyph) =>
       h('button', {
         type: 'button', class: 'thumb', 'aria-label': t(label), title: t(label), 'aria-pressed': String(mine === rating),
-        onclick: () => client.rate(m.id, rating).then(() => (saved.set(k, rating), drawLog(), say(t('thanks'))), () => say(t('error'))),
+        onclick: () => rate(rating),
       }, glyph);
-    return h('div', { class: 'rate' }, btn('up', 'helpful', '👍'), btn('down', 'notHelpful', '👎'));
+    const reasons = mine === 'down'
+      ? h('div', { class: 'chips why', role: 'group', 'aria-label': t('whyNot') },
+          ...['wrong', 'unclear', 'off_topic'].map((r) =>
+            h('button', { type: 'button', 'aria-pressed': String(why === r), onclick: () => rate('down', r) }, t('why.' + r))))
+      : null;
+    return h('div', { class: 'rate' }, btn('up', 'helpful', '👍'), btn('down', 'notHelpful', '👎'), reasons);
   }
 
   /** After a resolution: 1–5 stars once (changeable), kept per conversation on this device. */
@@ -303,6 +317,13 @@ export function mount({ shadow, base, origin, site, api }) {
     root.dataset.theme = prefs.theme;
     root.dataset.font = prefs.font;
     root.lang = lang;
+    // Branding from the console: which corner, and the site's picture beside the title.
+    root.dataset.position = session?.site.widget_position === 'left' ? 'left' : 'right';
+    const av = session?.site.widget_avatar_url;
+    if (ui.avatar) {
+      if (av && av.startsWith('https://')) ui.avatar.src = av;
+      ui.avatar.hidden = !(av && av.startsWith('https://'));
+    }
     const c = session?.site.widget_color;
     if (c && /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(c)) {
       root.style.setProperty('--accent', c);
@@ -398,7 +419,7 @@ export function mount({ shadow, base, origin, site, api }) {
       h('button', { class: 'icon send', type: 'submit', 'aria-label': t('send') }, icon('send')));
     ui.panel = h('section', { class: 'panel', id: 'kf-panel', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'kf-title', hidden: !open, onkeydown: trap,
       ondragover: (e) => e.preventDefault(), ondrop: (e) => (e.preventDefault(), ui.clip.firstChild && att.add([...e.dataTransfer.files])) },
-      h('header', null, (ui.title = h('h2', { id: 'kf-title' }, session?.site.widget_title || t('title'))), ui.gear,
+      h('header', null, (ui.avatar = h('img', { class: 'avatar', alt: '', hidden: true })), (ui.title = h('h2', { id: 'kf-title' }, session?.site.widget_title || t('title'))), ui.gear,
         h('button', { class: 'icon', type: 'button', 'aria-label': t('close'), onclick: () => toggle(false) }, icon('close'))),
       h('div', { class: 'bar' }, h('button', { class: 'human', type: 'button', onclick: human }, t('human')), ui.status),
       ui.settings, ui.log, ui.live, ui.typing, ui.contact, (ui.consent = h('div', { class: 'consent', hidden: true })), ui.emoji, tray, ui.form);

@@ -3,6 +3,7 @@
 //! share. The binary (`kefu serve`) calls [`serve`]; tests call [`spawn`] on port 0.
 
 pub mod ai_providers;
+pub mod analytics;
 pub mod attachments;
 pub mod audit;
 pub mod auth;

@@ -8,6 +8,7 @@
 
 mod agents;
 mod ai;
+mod analytics;
 mod attachments;
 mod audit;
 mod auth;
@@ -43,6 +44,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use agents::NewAgent;
 pub use ai::{AiProviderRow, AiUsageDay, ClassificationCount};
+pub use analytics::{AnalyticsFacts, ConversationFacts, LogFact, UsageDayFacts};
 pub use attachments::NewAttachment;
 pub use audit::{
     AuditEvent, AuditPage, AuditQuery, AuditVerification, INSTANCE_CHAIN, NewAuditEvent,

@@ -54,6 +54,11 @@ pub struct SiteSettings {
     pub widget_color: String,
     /// Widget title.
     pub widget_title: String,
+    /// Which bottom corner of the page the widget sits in: `right` or `left`.
+    pub widget_position: String,
+    /// Picture beside the widget's title and the assistant's answers: an https address, or
+    /// empty for none.
+    pub widget_avatar_url: String,
     /// The assistant answers when its confidence is at least this (0–1). The default is the
     /// operating point chosen on BANKING77 by cross-validation: at most 5% wrong answers.
     pub answer_threshold: f32,
@@ -147,6 +152,17 @@ impl SiteSettings {
         if version.is_empty() || version.chars().count() > 40 {
             return Err(E::invalid("consent_version", "1-40 characters"));
         }
+        if !matches!(self.widget_position.as_str(), "right" | "left") {
+            return Err(E::invalid("widget_position", "`right` or `left`"));
+        }
+        let avatar = self.widget_avatar_url.trim();
+        // https only: the widget runs on customers' pages, where http would be mixed content.
+        if !avatar.is_empty() && (!avatar.starts_with("https://") || avatar.len() > 500) {
+            return Err(E::invalid(
+                "widget_avatar_url",
+                "an https address of at most 500 characters, or empty",
+            ));
+        }
         let url = self.privacy_policy_url.trim();
         if !url.is_empty()
             && (!(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 500)
@@ -218,6 +234,8 @@ impl Default for SiteSettings {
                     .to_owned(),
             widget_color: "#2563eb".to_owned(),
             widget_title: "Chat with us".to_owned(),
+            widget_position: "right".to_owned(),
+            widget_avatar_url: String::new(),
             answer_threshold: 0.40,
             clarify_threshold: 0.2,
             system_prompt: String::new(),

@@ -3,6 +3,7 @@
 
 mod agents;
 mod ai_settings;
+mod analytics;
 mod api_tokens;
 mod attachments;
 mod audit;
@@ -160,6 +161,7 @@ pub fn router(state: AppState) -> Router {
             post(sites::rotate_identity_secret).delete(sites::delete_identity_secret),
         )
         .route("/sites/{id}/csat", get(csat::get_csat))
+        .route("/sites/{id}/analytics", get(analytics::get_analytics))
         .route("/sites/{id}/audit", get(audit::list_site_audit))
         .route("/audit", get(audit::list_instance_audit))
         .route("/audit/verify", get(audit::verify_audit))

@@ -59,6 +59,9 @@ pub struct WidgetSite {
     offline_message: String,
     widget_color: String,
     widget_title: String,
+    /// `right` or `left`.
+    widget_position: String,
+    widget_avatar_url: Option<String>,
     bot_enabled: bool,
     /// When true, the visitor must accept `consent_notice` (version `consent_version`) before
     /// the first message.
@@ -185,6 +188,8 @@ pub async fn create_session(
                 offline_message: s.offline_message,
                 widget_color: s.widget_color,
                 widget_title: s.widget_title,
+                widget_position: s.widget_position,
+                widget_avatar_url: Some(s.widget_avatar_url).filter(|u| !u.is_empty()),
                 bot_enabled: s.bot_enabled,
                 consent_required: s.consent_required,
                 consent_notice: s.consent_notice,

@@ -117,6 +117,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("POST /api/v1/sites/{id}/identity-secret",                   "U U U F F A N A"),
     ("DELETE /api/v1/sites/{id}/identity-secret",                 "U U U F F A N A"),
     ("GET /api/v1/sites/{id}/csat",                               "U U U A A A N A"),
+    ("GET /api/v1/sites/{id}/analytics",                          "U U U A A A N A"),
     ("GET /api/v1/sites/{id}/audit",                              "U U U F F A N A"),
     // Privacy (admin).
     ("GET /api/v1/sites/{id}/visitors",                           "U U U F F A N A"),

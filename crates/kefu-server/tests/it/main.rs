@@ -11,6 +11,7 @@ mod support;
 mod openai_wire;
 
 mod accounts;
+mod analytics;
 mod api_tokens;
 mod assistant;
 mod assistant_llm;

@@ -407,3 +407,53 @@ async fn a_signed_identity_is_trusted_and_a_forged_one_is_not() {
     let stale = session(json!({ "id": "cust-7", "signature": sign(&secret, "cust-7") })).await;
     assert!(stale["visitor"]["external_id"].is_null());
 }
+
+#[tokio::test]
+async fn branding_reaches_the_widget_and_bad_values_are_refused() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let path = format!("/api/v1/sites/{}", app.site_id);
+    let (_, site) = admin.get(&path).await;
+    let mut settings = site["settings"].clone();
+    assert_eq!(settings["widget_position"], "right", "the default corner");
+    for (field, value) in [
+        ("widget_position", json!("top")),
+        ("widget_avatar_url", json!("http://shop.example/logo.png")),
+        ("widget_avatar_url", json!("javascript:alert(1)")),
+    ] {
+        let mut bad = settings.clone();
+        bad[field] = value;
+        let (status, body) = admin
+            .send(
+                reqwest::Method::PATCH,
+                &path,
+                Some(json!({ "settings": bad })),
+            )
+            .await;
+        assert_eq!(status, 422, "{field}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_field");
+        assert!(body["error"]["message"].as_str().unwrap().contains(field));
+    }
+    settings["widget_position"] = json!("left");
+    settings["widget_avatar_url"] = json!("https://shop.example/logo.png");
+    let (status, body) = admin
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({ "settings": settings })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/visitor/sessions"))
+        .json(&json!({ "site_id": app.site_id }))
+        .send()
+        .await
+        .unwrap();
+    let session: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(session["site"]["widget_position"], "left");
+    assert_eq!(
+        session["site"]["widget_avatar_url"],
+        "https://shop.example/logo.png"
+    );
+}
