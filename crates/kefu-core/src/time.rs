@@ -42,6 +42,13 @@ impl Timestamp {
             .map_err(|e| TimestampError(e.to_string()))
     }
 
+    /// The instant `seconds` after the Unix epoch; none outside the years `time` represents.
+    pub fn from_unix_seconds(seconds: i64) -> Option<Self> {
+        OffsetDateTime::from_unix_timestamp(seconds)
+            .ok()
+            .map(Self::from_datetime)
+    }
+
     /// Seconds since the Unix epoch.
     pub fn unix_seconds(self) -> i64 {
         self.0.unix_timestamp()

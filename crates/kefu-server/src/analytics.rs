@@ -36,17 +36,15 @@ pub struct Period {
 }
 
 impl Period {
-    /// The UTC instants bounding the period: `[start, end)`.
-    pub fn bounds(&self) -> (Timestamp, Timestamp) {
+    /// The UTC instants bounding the period, `[start, end)`; none for dates at the very edge
+    /// of the representable years.
+    pub fn bounds(&self) -> Option<(Timestamp, Timestamp)> {
         let start = |d: Date| {
-            d.midnight().assume_utc().unix_timestamp() - i64::from(self.offset_minutes) * 60
+            Timestamp::from_unix_seconds(
+                d.midnight().assume_utc().unix_timestamp() - i64::from(self.offset_minutes) * 60,
+            )
         };
-        let at = |secs: i64| {
-            Timestamp::parse("1970-01-01T00:00:00Z")
-                .expect("the epoch parses")
-                .plus_seconds(secs)
-        };
-        (at(start(self.from)), at(start(self.to + Duration::days(1))))
+        Some((start(self.from)?, start(self.to.next_day()?)?))
     }
 
     /// Number of days in the period.
@@ -573,7 +571,7 @@ mod tests {
             to: date!(2026 - 11 - 02),
             offset_minutes: 480,
         };
-        let (start, end) = period.bounds();
+        let (start, end) = period.bounds().unwrap();
         assert_eq!(start.to_string(), "2026-11-01T16:00:00.000000Z");
         assert_eq!(end.to_string(), "2026-11-02T16:00:00.000000Z");
         let facts = AnalyticsFacts {

@@ -88,7 +88,9 @@ pub async fn get_analytics(
         }
     };
     let period = period(&p)?;
-    let (start, end) = period.bounds();
+    let (start, end) = period
+        .bounds()
+        .ok_or_else(|| invalid("the period is outside the supported years"))?;
     let facts = state.store.analytics_facts(site, start, end).await?;
     let figures = analytics::compute(&period, &facts);
     if !csv {
